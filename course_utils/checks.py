@@ -1,0 +1,59 @@
+"""Input validation shared by every module: one place that words the errors.
+
+Each helper raises ``ValueError`` saying what was expected and what was given,
+and returns the (possibly converted) value so calls read as assignments.
+"""
+import numpy as np
+
+
+def check_array(x, name, ndim=None, shape=None, floating=False):
+    """Require a numpy array; optionally its ndim, shape and a float dtype.
+
+    shape: tuple whose entries are ints or None (None = any size on that axis).
+    Returns x unchanged.
+    """
+    if not isinstance(x, np.ndarray):
+        raise ValueError(f"{name} must be a numpy array, got {type(x).__name__}")
+    if ndim is not None and x.ndim != ndim:
+        want = f"shape {_fmt(shape)}" if shape is not None else f"{ndim} dimensions"
+        raise ValueError(f"{name} must have {want}, got shape {x.shape}")
+    if shape is not None:
+        if len(shape) != x.ndim or any(s is not None and s != d for s, d in zip(shape, x.shape)):
+            raise ValueError(f"{name} must have shape {_fmt(shape)}, got {x.shape}")
+    if floating and not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(f"{name} must have a floating-point dtype, got {x.dtype}")
+    return x
+
+
+def check_labels(y, name, n, num_classes=None):
+    """Require integer labels of shape (n,) in range [0, num_classes)."""
+    if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer):
+        got = getattr(y, "dtype", type(y).__name__)
+        raise ValueError(f"{name} must be a numpy array of integer labels, got {got}")
+    if y.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},) to match the inputs, got {y.shape}")
+    if num_classes is not None and n and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(
+            f"{name} must hold labels in [0, {num_classes - 1}], "
+            f"got values from {y.min()} to {y.max()}"
+        )
+    return y
+
+
+def check_positive_int(value, name, minimum=1):
+    """Require an integer >= minimum (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_keys(mapping, name, required):
+    """Require every key of ``required`` in ``mapping``."""
+    missing = [k for k in required if k not in mapping]
+    if missing:
+        raise ValueError(f"{name} is missing key(s) {missing}; expected {list(required)}")
+    return mapping
+
+
+def _fmt(shape):
+    return "(" + ", ".join("any" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"

@@ -1,0 +1,61 @@
+"""The ``course-kit`` command line: one entry point, one module per subcommand.
+
+Every subcommand lives in ``course_utils/tools/<module>.py`` and provides
+``configure(parser)`` (adds its arguments) and ``main(args) -> int`` (exit code).
+Modules are imported only when their subcommand runs, so ``course-kit --help``
+stays fast.
+"""
+import argparse
+import importlib
+import sys
+
+# subcommand -> (module under course_utils.tools, one-line help)
+COMMANDS = {
+    "run": ("run", "execute an assignment's notebooks headless and print their headline results"),
+    "datasets": ("datasets", "list the datasets that are present and where they are"),
+    "core": ("core", "report which convolution core (compiled Cython or numpy fallback) is active"),
+    "release": ("release", "write the student release of the kit (instructors)"),
+    "validate": ("validate", "check your work on an assignment, one row per question (students)"),
+    "grade": ("grade", "grade a folder of submission zips (instructors)"),
+    "gradescope": ("gradescope", "build a Gradescope autograder bundle (instructors)"),
+}
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="course-kit", description="Course kit for deep learning and computer vision."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        sub_parser.set_defaults(_module=module_name)
+        module = _load(module_name)
+        if module is not None:
+            module.configure(sub_parser)
+    return parser
+
+
+def _load(module_name):
+    try:
+        return importlib.import_module(f"course_utils.tools.{module_name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"course_utils.tools.{module_name}":
+            return None
+        raise
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    module = _load(args._module)
+    if module is None:
+        print(f"course-kit: '{args.command}' is not part of this kit.", file=sys.stderr)
+        return 2
+    return int(module.main(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

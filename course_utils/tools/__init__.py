@@ -1,0 +1,1 @@
+"""Subcommands of ``course-kit`` (see ``course_utils/cli.py``)."""
