@@ -57,3 +57,19 @@ def check_keys(mapping, name, required):
 
 def _fmt(shape):
     return "(" + ", ".join("any" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def implemented(value, what):
+    """Return ``value``; raise NotImplementedError if it is still None.
+
+    Student regions of the released kit are ``pass`` stubs, so a function whose
+    result is initialised to None before its region would silently return None.
+    Reference code returns ``implemented(out, "affine_forward")`` instead, which
+    is a no-op for the solution and a clear message for an unfinished stub.
+    """
+    if value is None:
+        raise NotImplementedError(
+            f"{what} is not implemented yet: complete the code between the "
+            "START OF YOUR CODE / END OF YOUR CODE markers"
+        )
+    return value

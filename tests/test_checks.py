@@ -48,3 +48,10 @@ def test_output_size_rule():
         output_size(8, 3, 1, 0)
     with pytest.raises(ValueError, match="pad must be an integer >= 0"):
         output_size(8, 3, -1, 1)
+
+
+def test_implemented_passes_values_and_names_stubs():
+    from course_utils.checks import implemented
+    assert implemented(0.0, "f") == 0.0
+    with pytest.raises(NotImplementedError, match="affine_forward is not implemented yet"):
+        implemented(None, "affine_forward")
