@@ -1,0 +1,216 @@
+"""Fast convolution and max pooling: im2col plus one matrix multiply.
+
+Same results as the naive layers in ``course_utils.layers`` (up to float
+rounding), many times faster. The unfolding (im2col) and folding (col2im)
+run in a compiled Cython core when it is built (``pip install -e .``);
+otherwise a pure-numpy core takes over after ONE ``RuntimeWarning``. Both
+cores produce the same column layout (see ``course_utils.im2col``)::
+
+    cols: (C*HH*WW, N*H'*W'),  row = (c, i, j) filter tap, column = (n, oh, ow)
+
+so a convolution is ``w.reshape(F, -1) @ cols`` -> (F, N, H', W') followed by
+a cheap swap of the first two axes, and its backward pass is two matmuls
+(``dw`` and the column gradient) plus one col2im.
+
+``active_core()`` says which core runs; ``use_core("numpy")`` /
+``using_core("numpy")`` force one (tests run both paths this way).
+"""
+import contextlib
+import importlib
+import warnings
+
+import numpy as np
+
+from course_utils.checks import check_array, check_keys
+from course_utils.conv_shapes import conv_output_shape, pool_output_shape
+from course_utils.im2col import col2im_indices, im2col_indices
+
+EXTENSION = "course_utils.im2col_cython"
+BUILD_HINT = "build it with `pip install -e .` in the kit folder (needs a C compiler)"
+CORES = ("cython", "numpy")
+
+
+def _load_extension():
+    """Import the compiled core; if that fails, warn once and return None."""
+    try:
+        return importlib.import_module(EXTENSION)
+    except ImportError as exc:
+        warnings.warn(
+            f"the compiled im2col core is not available ({exc}); using the slower "
+            f"numpy core instead. To get the fast one, {BUILD_HINT}.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+
+
+_extension = _load_extension()
+_active = "cython" if _extension is not None else "numpy"
+
+
+def active_core():
+    """Name of the im2col core in use: "cython" (compiled) or "numpy" (fallback)."""
+    return _active
+
+
+def extension_path():
+    """File of the compiled extension, or None when it could not be imported."""
+    return None if _extension is None else _extension.__file__
+
+
+def use_core(name):
+    """Select the im2col core: "cython", "numpy" or "auto" (best available).
+
+    Returns the name of the previously active core, so a caller can restore it.
+    Asking for "cython" when it is not built raises ValueError.
+    """
+    global _active
+    if name not in CORES + ("auto",):
+        raise ValueError(f"core must be one of {CORES + ('auto',)}, got {name!r}")
+    if name == "cython" and _extension is None:
+        raise ValueError(f"the compiled core {EXTENSION} is not built; {BUILD_HINT}")
+    previous = _active
+    _active = ("cython" if _extension is not None else "numpy") if name == "auto" else name
+    return previous
+
+
+@contextlib.contextmanager
+def using_core(name):
+    """Context manager: run the block with core ``name``, then restore the previous one."""
+    previous = use_core(name)
+    try:
+        yield name
+    finally:
+        use_core(previous)
+
+
+def _im2col(x, field_height, field_width, padding, stride):
+    if _active == "cython" and x.dtype in (np.float32, np.float64):
+        return _extension.im2col_cython(x, field_height, field_width, padding, stride)
+    return im2col_indices(x, field_height, field_width, padding, stride)
+
+
+def _col2im(cols, x_shape, field_height, field_width, padding, stride):
+    if _active == "cython" and cols.dtype in (np.float32, np.float64):
+        return _extension.col2im_cython(cols, *x_shape, field_height, field_width, padding, stride)
+    return col2im_indices(cols, x_shape, field_height, field_width, padding, stride)
+
+
+def _conv_dims(x, w, b, conv_param):
+    """Validate conv inputs like the naive layer; return (stride, pad, out_h, out_w, dtype)."""
+    check_array(x, "x", ndim=4, floating=True)
+    check_array(w, "w", ndim=4, floating=True)
+    if w.shape[1] != x.shape[1]:
+        raise ValueError(
+            f"w must have as many channels as x: x has C={x.shape[1]} (x {x.shape}), "
+            f"w has {w.shape[1]} (w {w.shape})"
+        )
+    check_array(b, "b", ndim=1, shape=(w.shape[0],), floating=True)
+    check_keys(conv_param, "conv_param", ["stride", "pad"])
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    out_h, out_w = conv_output_shape(x.shape[2], x.shape[3], w.shape[2], w.shape[3], pad, stride)
+    return int(stride), int(pad), out_h, out_w, np.result_type(x, w, b)
+
+
+def _check_dout(dout, shape):
+    return check_array(dout, "dout", ndim=len(shape), shape=shape, floating=True)
+
+
+def conv_forward_fast(x, w, b, conv_param):
+    """Convolution (cross-correlation) by im2col and one matmul.
+
+    x: (N, C, H, W), w: (F, C, HH, WW), b: (F,), conv_param: ``stride``, ``pad``.
+    Returns out (N, F, H', W') with H' = 1 + (H + 2*pad - HH) // stride, and a
+    cache for ``conv_backward_fast``. float32 inputs give float32 output.
+    """
+    stride, pad, out_h, out_w, dtype = _conv_dims(x, w, b, conv_param)
+    N = x.shape[0]
+    F, _, HH, WW = w.shape
+    cols = _im2col(x.astype(dtype, copy=False), HH, WW, pad, stride)
+    w2 = w.reshape(F, -1).astype(dtype, copy=False)
+    res = w2 @ cols                                   # (F, N*H'*W')
+    out = np.empty((N, F, out_h, out_w), dtype=dtype)
+    np.copyto(out, res.reshape(F, N, out_h, out_w).transpose(1, 0, 2, 3))
+    out += b.astype(dtype, copy=False)[:, None, None]
+    cache = (x, w, b, conv_param, cols)
+    return out, cache
+
+
+def conv_backward_fast(dout, cache):
+    """Backward pass of ``conv_forward_fast``.
+
+    dout: (N, F, H', W'). Returns dx (N, C, H, W), dw (F, C, HH, WW), db (F,).
+    """
+    x, w, b, conv_param, cols = cache
+    N = x.shape[0]
+    F, _, HH, WW = w.shape
+    stride, pad, out_h, out_w, _ = _conv_dims(x, w, b, conv_param)
+    _check_dout(dout, (N, F, out_h, out_w))
+    dtype = cols.dtype
+    # (N, F, H'W') -> (F, N*H'W'): the column order of cols
+    dout_t = np.empty((F, N, out_h * out_w), dtype=dtype)
+    np.copyto(dout_t, dout.reshape(N, F, -1).transpose(1, 0, 2), casting="same_kind")
+    dout_t = dout_t.reshape(F, -1)
+    db = dout_t.sum(axis=1)
+    dw = (dout_t @ cols.T).reshape(w.shape)
+    dcols = w.reshape(F, -1).astype(dtype, copy=False).T @ dout_t
+    dx = _col2im(dcols, x.shape, HH, WW, pad, stride)
+    return dx.astype(x.dtype, copy=False), dw.astype(w.dtype, copy=False), db.astype(b.dtype, copy=False)
+
+
+def _pool_dims(x, pool_param):
+    """Validate pooling inputs like the naive layer; return (ph, pw, stride, out_h, out_w)."""
+    check_array(x, "x", ndim=4, floating=True)
+    check_keys(pool_param, "pool_param", ["pool_height", "pool_width", "stride"])
+    ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    out_h, out_w = pool_output_shape(x.shape[2], x.shape[3], ph, pw, stride)
+    return int(ph), int(pw), int(stride), out_h, out_w
+
+
+def max_pool_forward_fast(x, pool_param):
+    """Max pooling, x: (N, C, H, W) -> out (N, C, H', W'), and a cache.
+
+    pool_param: ``pool_height``, ``pool_width``, ``stride`` (no padding). When
+    the windows are square, as wide as the stride and tile H and W exactly, a
+    reshape does the job; otherwise windows are unfolded with im2col. Where
+    several entries of a window tie for the max, the gradient goes to the
+    first one in row-major order, like the naive layer.
+    """
+    ph, pw, stride, out_h, out_w = _pool_dims(x, pool_param)
+    N, C, H, W = x.shape
+    if ph == pw == stride and H % ph == 0 and W % pw == 0:
+        out = x.reshape(N, C, out_h, ph, out_w, pw).max(axis=(3, 5))
+        return out, ("reshape", x, out, pool_param)
+    cols = _im2col(x.reshape(N * C, 1, H, W), ph, pw, 0, stride)   # (ph*pw, N*C*H'*W')
+    arg = cols.argmax(axis=0)
+    out = np.take_along_axis(cols, arg[None], axis=0).reshape(N, C, out_h, out_w)
+    return out, ("im2col", x, arg, pool_param)
+
+
+def max_pool_backward_fast(dout, cache):
+    """Backward pass of ``max_pool_forward_fast``: dout (N, C, H', W') -> dx (N, C, H, W)."""
+    method, x, saved, pool_param = cache
+    ph, pw, stride, out_h, out_w = _pool_dims(x, pool_param)
+    N, C, H, W = x.shape
+    _check_dout(dout, (N, C, out_h, out_w))
+    if method == "reshape":
+        return _pool_backward_reshape(dout, x, saved, ph, pw)
+    dcols = np.zeros((ph * pw, saved.size), dtype=x.dtype)
+    np.put_along_axis(dcols, saved[None], dout.reshape(1, -1), axis=0)
+    return _col2im(dcols, (N * C, 1, H, W), ph, pw, 0, stride).reshape(x.shape)
+
+
+def _pool_backward_reshape(dout, x, out, ph, pw):
+    N, C, H, W = x.shape
+    out_h, out_w = out.shape[2:]
+    windows = x.reshape(N, C, out_h, ph, out_w, pw)
+    mask = windows == out[:, :, :, None, :, None]
+    if ph * pw > 1 and np.count_nonzero(mask) > out.size:
+        # ties: keep only the first maximum of each window (row-major order)
+        flat = mask.transpose(0, 1, 2, 4, 3, 5).reshape(N, C, out_h, out_w, ph * pw)
+        first = flat.argmax(axis=-1)[..., None]
+        flat = np.zeros_like(flat)
+        np.put_along_axis(flat, first, True, axis=-1)
+        mask = flat.reshape(N, C, out_h, out_w, ph, pw).transpose(0, 1, 2, 4, 3, 5)
+    dx = mask * dout[:, :, :, None, :, None]
+    return dx.reshape(N, C, H, W).astype(x.dtype, copy=False)
