@@ -27,6 +27,10 @@ _MODES = ("train", "test")
 # Validation helpers (not part of the exercises)
 # ----------------------------------------------------------------------------
 
+def _is_number(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
 def _check_mode(param, name):
     mode = param["mode"]
     if mode not in _MODES:
@@ -40,7 +44,7 @@ def _check_dout(dout, shape):
 
 def _check_eps(param, name):
     eps = param.get("eps", 1e-5)
-    if not np.isscalar(eps) or not eps > 0:
+    if not _is_number(eps) or not eps > 0:
         raise ValueError(f"{name}['eps'] must be a positive number, got {eps!r}")
     return float(eps)
 
@@ -250,7 +254,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     mode = _check_mode(bn_param, "bn_param")
     eps = _check_eps(bn_param, "bn_param")
     momentum = bn_param.get("momentum", 0.9)
-    if not np.isscalar(momentum) or not 0 <= momentum <= 1:
+    if not _is_number(momentum) or not 0 <= momentum <= 1:
         raise ValueError(f"bn_param['momentum'] must be a number in [0, 1], got {momentum!r}")
     running_mean = bn_param.setdefault("running_mean", np.zeros(D, dtype=x.dtype))
     running_var = bn_param.setdefault("running_var", np.zeros(D, dtype=x.dtype))
@@ -402,9 +406,10 @@ def dropout_forward(x, dropout_param):
     check_keys(dropout_param, "dropout_param", ["p", "mode"])
     mode = _check_mode(dropout_param, "dropout_param")
     p = dropout_param["p"]
-    if isinstance(p, bool) or not np.isscalar(p) or not 0 < p <= 1:
+    if not _is_number(p) or not 0 < p <= 1:
         raise ValueError(
-            f"dropout_param['p'] is the probability of keeping a unit and must be in (0, 1], got {p!r}"
+            "dropout_param['p'] is the probability of keeping a unit and must be "
+            f"in (0, 1], got {p!r}"
         )
     p = float(p)
     seed = dropout_param.get("seed")
