@@ -28,13 +28,16 @@ from course_utils.im2col import col2im_indices, im2col_indices
 EXTENSION = "course_utils.im2col_cython"
 BUILD_HINT = "build it with `pip install -e .` in the kit folder (needs a C compiler)"
 CORES = ("cython", "numpy")
+LAYOUT_VERSION = 1  # must match im2col_cython.LAYOUT_VERSION
 
 
 def _load_extension():
     """Import the compiled core; if that fails, warn once and return None."""
     try:
-        return importlib.import_module(EXTENSION)
-    except ImportError as exc:
+        module = importlib.import_module(EXTENSION)
+        if getattr(module, "LAYOUT_VERSION", None) != LAYOUT_VERSION:
+            raise ImportError(f"{module.__file__} is a stale build with another column layout")
+    except Exception as exc:  # a missing, stale or ABI-incompatible binary: fall back, never crash
         warnings.warn(
             f"the compiled im2col core is not available ({exc}); using the slower "
             f"numpy core instead. To get the fast one, {BUILD_HINT}.",
@@ -42,6 +45,7 @@ def _load_extension():
             stacklevel=2,
         )
         return None
+    return module
 
 
 _extension = _load_extension()
@@ -177,14 +181,27 @@ def max_pool_forward_fast(x, pool_param):
     first one in row-major order, like the naive layer.
     """
     ph, pw, stride, out_h, out_w = _pool_dims(x, pool_param)
+    if ph == pw == stride and x.shape[2] % ph == 0 and x.shape[3] % pw == 0:
+        out, saved = _pool_forward_reshape(x, ph, pw)
+        return out, ("reshape", x, saved, pool_param)
+    out, saved = _pool_forward_im2col(x, ph, pw, stride, out_h, out_w)
+    return out, ("im2col", x, saved, pool_param)
+
+
+def _pool_forward_reshape(x, ph, pw):
+    """Windows that tile x exactly: a reshape exposes them as axes 3 and 5."""
     N, C, H, W = x.shape
-    if ph == pw == stride and H % ph == 0 and W % pw == 0:
-        out = x.reshape(N, C, out_h, ph, out_w, pw).max(axis=(3, 5))
-        return out, ("reshape", x, out, pool_param)
-    cols = _im2col(x.reshape(N * C, 1, H, W), ph, pw, 0, stride)   # (ph*pw, N*C*H'*W')
+    out = x.reshape(N, C, H // ph, ph, W // pw, pw).max(axis=(3, 5))
+    return out, out
+
+
+def _pool_forward_im2col(x, ph, pw, stride, out_h, out_w):
+    """Any windows: unfold each channel as its own image, (ph*pw, N*C*H'*W') columns."""
+    N, C, H, W = x.shape
+    cols = _im2col(x.reshape(N * C, 1, H, W), ph, pw, 0, stride)
     arg = cols.argmax(axis=0)
     out = np.take_along_axis(cols, arg[None], axis=0).reshape(N, C, out_h, out_w)
-    return out, ("im2col", x, arg, pool_param)
+    return out, arg
 
 
 def max_pool_backward_fast(dout, cache):
@@ -195,8 +212,13 @@ def max_pool_backward_fast(dout, cache):
     _check_dout(dout, (N, C, out_h, out_w))
     if method == "reshape":
         return _pool_backward_reshape(dout, x, saved, ph, pw)
-    dcols = np.zeros((ph * pw, saved.size), dtype=x.dtype)
-    np.put_along_axis(dcols, saved[None], dout.reshape(1, -1), axis=0)
+    return _pool_backward_im2col(dout, x, saved, ph, pw, stride)
+
+
+def _pool_backward_im2col(dout, x, arg, ph, pw, stride):
+    N, C, H, W = x.shape
+    dcols = np.zeros((ph * pw, arg.size), dtype=x.dtype)
+    np.put_along_axis(dcols, arg[None], dout.reshape(1, -1), axis=0)
     return _col2im(dcols, (N * C, 1, H, W), ph, pw, 0, stride).reshape(x.shape)
 
 

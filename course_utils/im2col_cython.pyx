@@ -18,6 +18,9 @@ from libc.string cimport memcpy, memset
 
 from course_utils.conv_shapes import conv_output_shape
 
+# bumped whenever the column layout changes; fast_layers refuses a stale build
+LAYOUT_VERSION = 1
+
 ctypedef fused real:
     float
     double
