@@ -119,6 +119,10 @@ class NetworkError(DownloadError):
     exit_code = EXIT_NETWORK
 
 
+class UsageError(DownloadError):
+    exit_code = EXIT_USAGE
+
+
 # -------------------------------------------------------------------------------- checking
 
 def md5sum(path, decompress=False):
@@ -185,10 +189,12 @@ def _stream(url, path):
     """Write the body at ``url`` to ``path`` with a progress bar; return its MD5."""
     from tqdm.auto import tqdm
 
-    request = urllib.request.Request(url, headers={"User-Agent": "course-kit-download"})
     digest, received = hashlib.md5(), 0
     try:
+        request = urllib.request.Request(url, headers={"User-Agent": "course-kit-download"})
         response = urllib.request.urlopen(request, timeout=TIMEOUT)
+    except ValueError as exc:  # not a URL urllib can open, e.g. a bad COURSE_*_URL value
+        raise UsageError(f"cannot download {url!r}: {exc}") from None
     except urllib.error.HTTPError as exc:
         raise NetworkError(f"could not download {url}: the server answered {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:

@@ -332,9 +332,13 @@ def test_coco_zip_missing_vocab_or_bad_h5(server, monkeypatch, tmp_path, capsys)
 
 # ----------------------------------------------------------------------------------- usage
 
-def test_usage_errors(capsys):
+def test_usage_errors(capsys, monkeypatch, tmp_path):
     assert main(["mnist"]) == 2
     assert "unknown dataset 'mnist'" in capsys.readouterr().err
+    monkeypatch.setenv("COURSE_COCO_URL", "no-scheme")
+    assert main(["coco_captioning", "--dest", str(tmp_path)]) == 2
+    assert "unknown url type: 'no-scheme/coco_captioning.zip'" in capsys.readouterr().err
+    assert listing(tmp_path) == []
     with pytest.raises(SystemExit) as exc:
         main(["--bogus"])
     assert exc.value.code == 2
