@@ -31,6 +31,13 @@ def _is_number(value):
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
+def _check_param(param, name, required=()):
+    """Require a dict holding the ``required`` keys."""
+    if not isinstance(param, dict):
+        raise ValueError(f"{name} must be a dict, got {type(param).__name__}")
+    return check_keys(param, name, required)
+
+
 def _check_mode(param, name):
     mode = param["mode"]
     if mode not in _MODES:
@@ -218,8 +225,8 @@ def _standardize_backward(dxhat, xhat, std, axis):
     """Gradient through ``_standardize`` in closed form.
 
     dxhat, xhat: (N, D); std = sqrt(var + eps) with ``axis`` kept as size 1.
-    With K values per group (K = N for axis=0, D for axis=1) the chain rule
-    through the mean and the variance collapses to
+    Following dxhat back through xhat, the variance and the mean (each of
+    them depends on every x along ``axis``) and adding the paths up gives
     dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std,
     the means taken along ``axis``. Returns dx (N, D).
     """
@@ -250,7 +257,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     check_array(x, "x", ndim=2, floating=True)
     D = x.shape[1]
     _check_scale_shift(gamma, beta, (D,))
-    check_keys(bn_param, "bn_param", ["mode"])
+    _check_param(bn_param, "bn_param", ["mode"])
     mode = _check_mode(bn_param, "bn_param")
     eps = _check_eps(bn_param, "bn_param")
     momentum = bn_param.get("momentum", 0.9)
@@ -352,8 +359,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     """
     check_array(x, "x", ndim=2, floating=True)
     _check_scale_shift(gamma, beta, (x.shape[1],))
-    if not isinstance(ln_param, dict):
-        raise ValueError(f"ln_param must be a dict, got {type(ln_param).__name__}")
+    _check_param(ln_param, "ln_param")
     eps = _check_eps(ln_param, "ln_param")
     out, cache = None, None
     # TODO: the batch norm train-mode computation along the other axis:
@@ -403,7 +409,7 @@ def dropout_forward(x, dropout_param):
     mask); the mask is None in test mode.
     """
     check_array(x, "x", floating=True)
-    check_keys(dropout_param, "dropout_param", ["p", "mode"])
+    _check_param(dropout_param, "dropout_param", ["p", "mode"])
     mode = _check_mode(dropout_param, "dropout_param")
     p = dropout_param["p"]
     if not _is_number(p) or not 0 < p <= 1:
@@ -466,7 +472,7 @@ def _conv_geometry(x, w, b, conv_param):
             f"w has {w.shape[1]} (w {w.shape})"
         )
     check_array(b, "b", ndim=1, shape=(w.shape[0],), floating=True)
-    check_keys(conv_param, "conv_param", ["stride", "pad"])
+    _check_param(conv_param, "conv_param", ["stride", "pad"])
     stride, pad = conv_param["stride"], conv_param["pad"]
     H_out, W_out = conv_output_shape(x.shape[2], x.shape[3], w.shape[2], w.shape[3], pad, stride)
     return int(stride), int(pad), H_out, W_out
@@ -535,7 +541,7 @@ def conv_backward_naive(dout, cache):
 
 def _pool_geometry(x, pool_param):
     check_array(x, "x", ndim=4, floating=True)
-    check_keys(pool_param, "pool_param", ["pool_height", "pool_width", "stride"])
+    _check_param(pool_param, "pool_param", ["pool_height", "pool_width", "stride"])
     ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
     H_out, W_out = pool_output_shape(x.shape[2], x.shape[3], ph, pw, stride)
     return int(ph), int(pw), int(stride), H_out, W_out
@@ -657,8 +663,7 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
     G = check_positive_int(G, "G")
     if C % G:
         raise ValueError(f"G must divide the number of channels: C={C} is not a multiple of G={G}")
-    if not isinstance(gn_param, dict):
-        raise ValueError(f"gn_param must be a dict, got {type(gn_param).__name__}")
+    _check_param(gn_param, "gn_param")
     eps = _check_eps(gn_param, "gn_param")
     out, cache = None, None
     # TODO: reshape x to (N*G, C//G*H*W): one row per (example, group). That

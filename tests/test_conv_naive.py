@@ -94,6 +94,8 @@ def test_conv_rejects_bad_input():
         conv_forward_naive(x, w, np.zeros(3), ok)
     with pytest.raises(ValueError, match=r"conv_param is missing key\(s\) \['pad'\]"):
         conv_forward_naive(x, w, b, {"stride": 1})
+    with pytest.raises(ValueError, match="conv_param must be a dict, got tuple"):
+        conv_forward_naive(x, w, b, (1, 0))
     with pytest.raises(ValueError, match="stride must be an integer >= 1, got 0"):
         conv_forward_naive(x, w, b, {"stride": 0, "pad": 1})
     with pytest.raises(ValueError, match="pad must be an integer >= 0, got -1"):

@@ -135,6 +135,8 @@ def test_batchnorm_rejects_bad_input():
     x, g = np.ones((4, 3)), np.ones(3)
     with pytest.raises(ValueError, match=r"bn_param is missing key\(s\) \['mode'\]"):
         batchnorm_forward(x, g, g, {})
+    with pytest.raises(ValueError, match="bn_param must be a dict, got NoneType"):
+        batchnorm_forward(x, g, g, None)
     with pytest.raises(ValueError, match=r"bn_param\['mode'\] must be 'train' or 'test', got 'eval'"):
         batchnorm_forward(x, g, g, {"mode": "eval"})
     with pytest.raises(ValueError, match=r"gamma must have shape \(3,\), got \(4,\)"):
