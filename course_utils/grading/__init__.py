@@ -1,0 +1,17 @@
+"""Grading machinery shared by ``course-kit release/validate/grade/gradescope`` and
+``collect_submission.sh``: one small module per concept.
+
+- ``kit``: the kit's layout (assignments, notebooks, files students may edit).
+- ``safezip``: unpack a submission zip (or folder) without trusting it.
+- ``runner``: run one step in its own process under CPU, wall-time and memory limits.
+- ``manifest``: questions -> hidden tests, graded cells and points.
+- ``pytest_stream``: pytest plugin streaming each test's outcome (survives crashes).
+- ``tests_step``: run hidden (or public) tests, resuming after a crash or timeout.
+- ``nbval_step``: run the reference notebooks against a student's modules.
+- ``notebook_checks``: was a notebook run top to bottom; its written answers.
+- ``sandbox``: the clean folder a submission is graded in.
+- ``scoring``: outcomes -> points per question.
+- ``gradebook``, ``results_json``, ``feedback``: the three outputs.
+- ``pipeline``: grade one submission; ``batch``: grade many.
+- ``collect``: the student's submission zip; ``autograder``: the Gradescope entry point.
+"""

@@ -1,0 +1,109 @@
+"""``course-kit gradescope assignmentN OUT.zip``: a Gradescope autograder bundle.
+
+The bundle holds ``setup.sh`` (installs Python 3.11+ and the kit into
+``/autograder/venv``), ``run_autograder`` (grades ``/autograder/submission``
+with the same code as ``course-kit grade`` and always writes
+``/autograder/results/results.json``) and ``kit/``: the instructor's source
+for this assignment (reference modules and notebooks, manifest, hidden tests).
+``run_autograder`` reads ``COURSE_KIT_SOURCE``, ``COURSE_KIT_SUBMISSION``,
+``COURSE_KIT_RESULTS`` and ``COURSE_KIT_PYTHON`` when set, so it can be tried
+locally. The zip is deterministic (sorted entries, fixed timestamps).
+"""
+import sys
+import zipfile
+from pathlib import Path
+
+ZIP_TIMESTAMP = (2020, 1, 1, 0, 0, 0)
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once when it builds the autograder image.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+PY=python3
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  apt-get install -y -qq python3.11 python3.11-venv python3.11-dev
+  PY=python3.11
+fi
+apt-get install -y -qq build-essential python3-venv >/dev/null 2>&1 || true
+apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || true  # else the notebooks use digits
+"$PY" -m venv /autograder/venv
+/autograder/venv/bin/python -m pip install --quiet --upgrade pip
+/autograder/venv/bin/python -m pip install --quiet -e /autograder/source/kit
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission. It always leaves a results file.
+SOURCE="${{COURSE_KIT_SOURCE:-/autograder/source/kit}}"
+SUBMISSION="${{COURSE_KIT_SUBMISSION:-/autograder/submission}}"
+RESULTS="${{COURSE_KIT_RESULTS:-/autograder/results/results.json}}"
+PY="${{COURSE_KIT_PYTHON:-/autograder/venv/bin/python}}"
+[ -x "$PY" ] || PY=python3
+mkdir -p "$(dirname "$RESULTS")"
+rm -f "$RESULTS"
+cd "$SOURCE" && PYTHONPATH="$SOURCE" "$PY" -m course_utils.grading.autograder \\
+  --source "$SOURCE" --assignment {assignment} --submission "$SUBMISSION" --results "$RESULTS"
+if [ ! -s "$RESULTS" ]; then
+  printf '%s\\n' '{{"score": 0, "output": "The autograder crashed before grading this submission; please tell the course staff.", "tests": []}}' > "$RESULTS"
+fi
+exit 0
+"""
+
+
+def configure(parser):
+    parser.add_argument("assignment", help="e.g. assignment1")
+    parser.add_argument("out", help="the bundle zip to write, e.g. autograder.zip")
+    parser.add_argument("--source", help="instructor source folder (default: this kit)")
+
+
+def main(args):
+    from course_utils.grading.kit import normalize_assignment, source_root
+
+    source = Path(args.source or source_root()).resolve()
+    try:
+        assignment = normalize_assignment(args.assignment)
+        files = bundle_files(source, assignment)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"course-kit gradescope: {exc}", file=sys.stderr)
+        return 2
+    write_bundle(source, assignment, files, Path(args.out))
+    print(f"Wrote {args.out}: upload it as the Gradescope autograder of {assignment} "
+          f"({len(files)} kit files).")
+    return 0
+
+
+def bundle_files(source, assignment):
+    """Kit-relative paths of the source files the autograder needs."""
+    from course_utils.tools.release import _kept
+
+    manifest = source / "grading" / assignment / "manifest.toml"
+    if not manifest.exists():
+        raise FileNotFoundError(f"no manifest {manifest}: write it before building the bundle")
+    files = [p.name for p in sorted(source.iterdir())
+             if p.is_file() and not p.name.startswith(".") and _kept(p.name)]
+    for folder in ("course_utils", f"assignments/{assignment}", f"grading/{assignment}"):
+        for path in sorted((source / folder).rglob("*")):
+            parts = path.relative_to(source).parts
+            if path.is_file() and not path.is_symlink() and all(_kept(p) for p in parts):
+                if path.suffix == ".c" and path.with_suffix(".pyx").exists():
+                    continue
+                files.append(path.relative_to(source).as_posix())
+    return files
+
+
+def write_bundle(source, assignment, files, out):
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        _add(archive, "setup.sh", SETUP_SH.encode(), 0o755)
+        _add(archive, "run_autograder", RUN_AUTOGRADER.format(assignment=assignment).encode(), 0o755)
+        for rel in files:
+            path = source / rel
+            _add(archive, f"kit/{rel}", path.read_bytes(), path.stat().st_mode & 0o777)
+    return out
+
+
+def _add(archive, name, data, mode):
+    info = zipfile.ZipInfo(name, ZIP_TIMESTAMP)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = (0o100000 | mode) << 16
+    archive.writestr(info, data)
