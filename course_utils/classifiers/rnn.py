@@ -14,7 +14,7 @@ shifted by one word; padding (<NULL>) targets are masked out.
 """
 import numpy as np
 
-from course_utils.checks import check_array, check_positive_int, implemented
+from course_utils.checks import check_array, check_positive_int
 from course_utils.rnn_layers import (
     lstm_backward,
     lstm_forward,
