@@ -36,7 +36,7 @@ def fallback(reason):
             "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden", "tests": []}
 
 
-def run(source, assignment, submission, results, manifest_path=None, timeout=600.0, memory_mb=3072):
+def run(source, assignment, submission, results, manifest_path=None, timeout=900.0, memory_mb=3072):
     from course_utils.grading import results_json, sandbox
     from course_utils.grading.batch import calibrate
     from course_utils.grading.kit import source_root
@@ -46,7 +46,8 @@ def run(source, assignment, submission, results, manifest_path=None, timeout=600
 
     source = Path(source or source_root()).resolve()
     manifest = load_manifest(manifest_path or source / "grading" / assignment / "manifest.toml")
-    limits = StepLimits(wall_seconds=timeout, cpu_seconds=int(timeout), memory_mb=memory_mb)
+    limits = StepLimits(wall_seconds=timeout, cpu_seconds=int(timeout), memory_mb=memory_mb,
+                        test_seconds=min(300.0, timeout))
     with tempfile.TemporaryDirectory(prefix="course-kit-autograder-") as tmp:
         context = sandbox.prepare(source, assignment, Path(tmp) / "batch")
         expected = calibrate(context, manifest, Path(tmp) / "batch", limits)
@@ -64,7 +65,7 @@ def main(argv=None):
     parser.add_argument("--submission", default=os.environ.get("COURSE_KIT_SUBMISSION", DEFAULT_SUBMISSION))
     parser.add_argument("--results", default=os.environ.get("COURSE_KIT_RESULTS", DEFAULT_RESULTS))
     parser.add_argument("--manifest", default=os.environ.get("COURSE_KIT_MANIFEST"))
-    parser.add_argument("--timeout", type=float, default=float(os.environ.get("COURSE_KIT_TIMEOUT", 600)))
+    parser.add_argument("--timeout", type=float, default=float(os.environ.get("COURSE_KIT_TIMEOUT", 900)))
     args = parser.parse_args(argv)
     results = Path(args.results)
     try:

@@ -7,6 +7,7 @@ is skipped unless ``force``.
 """
 import shutil
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -78,7 +79,8 @@ def grade_batch(submissions, out, source, assignment, manifest, jobs=1, limits=S
             records[student] = {**previous, "skipped": True}
         else:
             todo.append(path)
-    work = out / ".work"
+    # Sandboxes live in a fresh temporary folder, away from the outputs and the submissions.
+    work = out / ".work" if keep else Path(tempfile.mkdtemp(prefix="course-kit-grade-"))
     try:
         if todo:
             context = sandboxes.prepare(source, assignment, work / "_batch")

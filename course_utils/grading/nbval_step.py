@@ -50,7 +50,7 @@ def run_notebook(notebook, ini, cwd, env, limits=StepLimits()):
     cells = graded_cells(notebook)
     sanitize = write_sanitize_file(Path(ini).parent)
     extra = ["-p", "nbval.plugin", "--nbval-lax", "--nbval-current-env", f"--nbval-sanitize-with={sanitize}",
-             f"--nbval-cell-timeout={max(1, int(limits.wall_seconds))}"]
+             f"--nbval-cell-timeout={max(1, int(limits.test_seconds))}"]
     stream = Path(ini).with_name(f"stream-{notebook.stem}.jsonl")
     outcomes, notes = run_tests([notebook], ini, cwd, env, limits, extra=extra, max_rounds=1, stream=stream)
     by_cell = {}

@@ -5,13 +5,24 @@ it works whatever the sandbox's ``course_utils`` holds). Each line is written
 and flushed as soon as it is known, so when student code kills the test
 process (``os._exit``, a timeout, a memory limit) the outcomes so far survive
 and the test that was running is known. The file is named by the
-``COURSE_KIT_STREAM`` environment variable. Self-contained: standard library only.
+``COURSE_KIT_STREAM`` environment variable.
+
+With ``COURSE_KIT_TEST_TIMEOUT`` set, a test function running longer than that
+many seconds is stopped by an alarm (``TestTimeLimit``, a BaseException so a
+student's ``except Exception`` cannot swallow it) and fails; code stuck where
+the alarm cannot reach it is left to the step's wall-time limit.
+Self-contained: standard library and pytest only.
 """
 import json
 import os
 import re
+import signal
+
+import pytest
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_NAMED_ERROR = re.compile(r"^[\w.]*(Error|Exception|Exit|Limit|Interrupt)\b")
+_ERROR_LINE = re.compile(r"^E\s+([\w.]*(?:Error|Exception)\b.*)$")
 
 _EVENTS = None
 
@@ -32,9 +43,10 @@ def _message(report, limit=3000):
     first = crash.message.strip().splitlines()[0] if crash is not None and crash.message.strip() else ""
     text = _ANSI.sub("", getattr(report, "longreprtext", "") or "")
     first = _ANSI.sub("", first)
-    if not first:
+    if not _NAMED_ERROR.match(first):  # e.g. 'File "x.py", line 3' of a SyntaxError
+        named = [m.group(1) for m in map(_ERROR_LINE.match, text.splitlines()) if m]
         lines = [line for line in text.strip().splitlines() if line.strip()]
-        first = lines[-1].strip() if lines else ""
+        first = named[-1] if named else first or (lines[-1].strip() if lines else "")
     return first[:500], text[-limit:]
 
 
@@ -57,3 +69,26 @@ def pytest_runtest_logreport(report):
         first, text = _message(report) if report.outcome != "passed" else ("", "")
         _write({"event": "report", "nodeid": report.nodeid, "when": report.when,
                 "outcome": report.outcome, "first": first, "text": text})
+
+
+class TestTimeLimit(BaseException):
+    """A test ran past COURSE_KIT_TEST_TIMEOUT."""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    seconds = float(os.environ.get("COURSE_KIT_TEST_TIMEOUT") or 0)
+    if seconds <= 0 or not isinstance(item, pytest.Function):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise TestTimeLimit(f"stopped after {seconds:g} s (endless loop?)")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

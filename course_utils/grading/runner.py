@@ -25,10 +25,12 @@ QUIET_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_T
 
 @dataclass(frozen=True)
 class StepLimits:
-    wall_seconds: float = 300.0
-    cpu_seconds: int = 300
-    memory_mb: int = 2048
+    """wall/cpu/memory/file: per process; test_seconds: per test function and per notebook cell."""
+    wall_seconds: float = 900.0
+    cpu_seconds: int = 900
+    memory_mb: int = 3072
     file_mb: int = 256
+    test_seconds: float = 300.0
 
 
 @dataclass

@@ -89,7 +89,8 @@ def run_tests(targets, ini, cwd, env, limits=StepLimits(), expected=(), extra=()
         stream.unlink(missing_ok=True)
         deselect = [arg for nodeid in done for arg in ("--deselect", nodeid)]
         result = run_step(pytest_command(ini, targets, [*extra, *deselect], rootdir), cwd, limits,
-                          {**PLUGIN_ENV, **env, "COURSE_KIT_STREAM": str(stream)})
+                          {**PLUGIN_ENV, **env, "COURSE_KIT_STREAM": str(stream),
+                           "COURSE_KIT_TEST_TIMEOUT": str(limits.test_seconds)})
         collected, round_outcomes, started, errors = read_stream(stream)
         collect_errors.extend(errors)
         outcomes.update(round_outcomes)

@@ -17,7 +17,10 @@ def configure(parser):
     parser.add_argument("--out", required=True, help="folder for grades.csv, results/ and feedback/")
     parser.add_argument("--assignment", help="e.g. assignment1 (default: guessed from the zip names)")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded in parallel (default: 1)")
-    parser.add_argument("--timeout", type=float, default=600, help="wall-time limit of each step, seconds (default: 600)")
+    parser.add_argument("--timeout", type=float, default=900,
+                        help="wall-time (and CPU-time) limit of each step's process, seconds (default: 900)")
+    parser.add_argument("--test-timeout", type=float, default=300,
+                        help="time limit of each hidden test and each notebook cell, seconds (default: 300)")
     parser.add_argument("--memory", type=int, default=3072, help="memory limit of each step, MB (default: 3072)")
     parser.add_argument("--manifest", help="manifest to use (default: grading/<assignment>/manifest.toml)")
     parser.add_argument("--source", help="instructor source folder (default: this kit)")
@@ -41,7 +44,7 @@ def main(args):
         assignment = normalize_assignment(args.assignment) if args.assignment else guess_assignment(source, submissions)
         manifest = load_manifest(args.manifest or source / "grading" / assignment / "manifest.toml")
         limits = StepLimits(wall_seconds=args.timeout, cpu_seconds=int(args.timeout),
-                            memory_mb=args.memory)
+                            memory_mb=args.memory, test_seconds=min(args.test_timeout, args.timeout))
         records = grade_batch(submissions, args.out, source, assignment, manifest, jobs=args.jobs,
                               limits=limits, force=args.force, keep=args.keep, progress=not args.quiet)
     except (ManifestError, ValueError, FileNotFoundError) as exc:

@@ -1,0 +1,227 @@
+"""End to end: grade submissions built from a release, including hostile ones.
+
+The toy kit (tests/toy_kit.py) keeps this fast; the real assignments are graded
+in tests/test_grade_assignments.py. All submissions go through ONE
+``course-kit grade -j 2`` batch, which is itself the test that a bad
+submission never stops the batch.
+"""
+import csv
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from toy_kit import TOY_MODULE, make_toy_source, toy_notebook, toy_submission, zip_files
+
+from course_utils.markers import END, START, strip_solutions
+from course_utils.tools.release import write_release
+
+RIGHT_DOUBLE = "    out = 2 * x\n"
+RIGHT_SQUARE = "    out = x * x\n"
+VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+
+
+def replace_body(module, right, wrong):
+    assert right in module
+    return module.replace(right, wrong)
+
+
+def sha(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def grade_cli(*args):
+    return subprocess.run([sys.executable, "-m", "course_utils", "grade", *map(str, args)],
+                          capture_output=True, text=True, timeout=900)
+
+
+def build_submissions(folder, source, release):
+    """{student: zip path}: every case the grader must survive, built from the release."""
+    folder.mkdir()
+    released_module = (release / "course_utils" / "toy.py").read_text()
+    released_nb = nbformat.read(release / "assignments" / "assignment1" / "toy.ipynb", as_version=4)
+    run_nb = toy_notebook()  # a student's notebook, run top to bottom
+    cases = {
+        "reference": (TOY_MODULE, nbformat.read(source / "assignments/assignment1/toy.ipynb", as_version=4)),
+        "untouched_release": (released_module, released_nb),
+        "broken_square": (replace_body(TOY_MODULE, RIGHT_SQUARE, "    out = x * x + 1\n"), run_nb),
+        "endless_loop": (replace_body(TOY_MODULE, RIGHT_DOUBLE, "    while True:\n        pass\n"), run_nb),
+        "memory_bomb": (replace_body(TOY_MODULE, RIGHT_SQUARE,
+                                     "    hog = []\n    while True:\n        hog.append(bytearray(50 * 2**20))\n"),
+                        run_nb),
+        "os_exit": (replace_body(TOY_MODULE, RIGHT_DOUBLE, "    import os\n    os._exit(3)\n"), run_nb),
+        "deleter": (replace_body(TOY_MODULE, RIGHT_DOUBLE,
+                                 "    import glob, os, shutil\n"
+                                 "    for p in glob.glob('../../**/*.zip', recursive=True):\n"
+                                 "        open(p, 'wb').write(b'overwritten')\n"
+                                 "    shutil.rmtree(os.getcwd(), ignore_errors=True)\n"
+                                 "    out = 2 * x\n"), run_nb),
+        "syntax_error": (TOY_MODULE.replace("def square(x):", "def square(x)"), run_nb),
+    }
+    paths = {name: toy_submission(folder / f"{name}.zip", module, nb) for name, (module, nb) in cases.items()}
+    paths["missing_module"] = zip_files(folder / "missing_module.zip",
+                                        {"assignments/assignment1/toy.ipynb": nbformat.writes(run_nb)})
+    paths["corrupt_zip"] = folder / "corrupt_zip.zip"
+    paths["corrupt_zip"].write_bytes(b"PK\x03\x04 this is not really a zip")
+    paths["zip_slip"] = zip_files(folder / "zip_slip.zip", {"../../escape.py": "x = 1\n",
+                                                            "course_utils/toy.py": TOY_MODULE})
+    return paths
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("grade")
+    source = make_toy_source(base / "src")
+    release = base / "release"
+    write_release(source, release)
+    submissions = build_submissions(base / "submissions", source, release)
+    before = {name: (sha(p), os.stat(p).st_mode) for name, p in submissions.items()}
+    out = base / "out"
+    proc = grade_cli(*submissions.values(), "--out", out, "--source", source, "-j", "2",
+                     "--timeout", "60", "--test-timeout", "4", "--memory", "700")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
+    return {"base": base, "source": source, "out": out, "proc": proc, "submissions": submissions,
+            "before": before, "results": results}
+
+
+def scores(graded, student):
+    return {t["name"].split(":")[0]: t["score"] for t in graded["results"][student]["tests"]
+            if not t["name"].startswith("written answers")}
+
+
+def outputs(graded, student):
+    return "\n".join(t["output"] for t in graded["results"][student]["tests"])
+
+
+def test_every_submission_graded_and_originals_untouched(graded):
+    assert set(graded["results"]) == set(graded["submissions"])
+    for name, path in graded["submissions"].items():
+        assert (sha(path), os.stat(path).st_mode) == graded["before"][name], name
+    assert not (graded["base"] / "escape.py").exists()
+    assert "grading" in graded["proc"].stderr  # the progress bar
+    assert not list(graded["out"].glob(".work"))
+
+
+def test_reference_scores_full_marks(graded):
+    assert scores(graded, "reference") == {"double": 4, "square": 6, "run": 1}
+    assert graded["results"]["reference"]["score"] == 11
+
+
+def test_untouched_release_scores_zero(graded):
+    result = graded["results"]["untouched_release"]
+    assert result["score"] == 0
+    assert "not started" in outputs(graded, "untouched_release")
+    assert "cell 2 was not run" in outputs(graded, "untouched_release")
+
+
+def test_one_broken_function_loses_exactly_its_points(graded):
+    assert scores(graded, "broken_square") == {"double": 4, "square": 0, "run": 1}
+    text = outputs(graded, "broken_square")
+    assert "output differs from the reference" in text and "AssertionError" in text
+
+
+def test_endless_loop_costs_its_question_only(graded):
+    assert scores(graded, "endless_loop") == {"double": 0, "square": 6, "run": 1}
+    assert "stopped after 4 s" in outputs(graded, "endless_loop")
+
+
+def test_memory_bomb_costs_its_question_only(graded):
+    assert scores(graded, "memory_bomb") == {"double": 4, "square": 0, "run": 1}
+    assert "MemoryError" in outputs(graded, "memory_bomb")
+
+
+def test_os_exit_is_reported_and_other_tests_resume(graded):
+    result = graded["results"]["os_exit"]
+    assert scores(graded, "os_exit")["double"] == 0
+    text = outputs(graded, "os_exit")
+    assert "PASS test_toy.py::test_square" in text
+    assert "exited with code 3" in text
+
+
+def test_deleting_files_hurts_only_the_deleter(graded):
+    assert graded["results"]["deleter"]["score"] < 11
+    assert graded["results"]["reference"]["score"] == 11
+
+
+def test_syntax_error_and_missing_files(graded):
+    assert scores(graded, "syntax_error") == {"double": 0, "square": 0, "run": 1}
+    assert "SyntaxError" in outputs(graded, "syntax_error")
+    missing = graded["results"]["missing_module"]
+    assert missing["score"] == 1
+    assert "course_utils/toy.py" in missing["output"]
+
+
+def test_refused_zips_get_zero_with_a_reason(graded):
+    for name, words in (("corrupt_zip", "not a readable zip"), ("zip_slip", "points outside")):
+        result = graded["results"][name]
+        assert result["score"] == 0 and words in result["output"], result["output"]
+        assert sum(t["max_score"] for t in result["tests"]) == 11  # same maximum for everyone
+
+
+def check_results_schema(data):
+    """Gradescope's results.json: the keys and types its autograder spec gives."""
+    assert isinstance(data["score"], (int, float))
+    assert isinstance(data["tests"], list)
+    for key, kind in (("output", str), ("execution_time", (int, float)), ("extra_data", dict)):
+        assert key not in data or isinstance(data[key], kind), key
+    for key in ("visibility", "stdout_visibility"):
+        assert key not in data or data[key] in VISIBILITY, key
+    assert data.get("output_format", "text") in {"text", "html", "simple_format", "md", "ansi"}
+    for test in data["tests"]:
+        assert set(test) <= {"score", "max_score", "status", "name", "name_format", "number", "output",
+                             "output_format", "tags", "visibility", "extra_data"}, test.keys()
+        assert isinstance(test["name"], str) and test["name"]
+        assert isinstance(test["score"], (int, float)) and isinstance(test["max_score"], (int, float))
+        assert 0 <= test["score"] <= test["max_score"] or test["max_score"] == 0
+        assert test["status"] in {"passed", "failed"} and isinstance(test["output"], str)
+        assert test["visibility"] in VISIBILITY
+    assert abs(data["score"] - sum(t["score"] for t in data["tests"])) < 1e-6
+
+
+def test_results_json_schema(graded):
+    for data in graded["results"].values():
+        check_results_schema(data)
+
+
+def test_grades_csv_schema(graded):
+    with open(graded["out"] / "grades.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header, body = rows[0], rows[1:]
+    assert header == ["student", "double", "square", "run:toy.ipynb", "total", "max_total", "error"]
+    assert sorted(r[0] for r in body) == sorted(graded["submissions"])
+    for row in body:
+        values = [float(v) for v in row[1:-1]]
+        assert abs(sum(values[:-2]) - values[-2]) < 1e-6 and values[-1] == 11
+    by_student = {r[0]: r for r in body}
+    assert by_student["reference"][1:6] == ["4", "6", "1", "11", "11"]
+    assert by_student["corrupt_zip"][-1].startswith("submission refused")
+
+
+def test_feedback_is_readable(graded):
+    text = (graded["out"] / "feedback" / "broken_square.md").read_text()
+    assert "**Score: 5 / 11**" in text and "| Square a number | 0 / 6 |" in text
+    assert "Because doubling is linear." in text  # written answers collected for hand grading
+
+
+def test_rerun_skips_graded_unless_forced(graded):
+    submissions = graded["submissions"]
+    proc = grade_cli(*submissions.values(), "--out", graded["out"], "--source", graded["source"], "--quiet")
+    assert proc.returncode == 0 and f"graded 0, skipped {len(submissions)}" in proc.stdout
+    proc = grade_cli(submissions["corrupt_zip"], "--out", graded["out"], "--source", graded["source"],
+                     "--quiet", "--force", "--assignment", "1")
+    assert proc.returncode == 0 and "graded 1, skipped 0" in proc.stdout
+    with open(graded["out"] / "grades.csv", newline="") as handle:
+        assert len(list(csv.reader(handle))) == len(submissions) + 1  # earlier rows kept
+
+
+def test_grade_reports_bad_manifest(graded, tmp_path):
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text('assignment = "assignment1"\n[questions.q]\npoints = 1\nhidden = ["test_toy.py::nope*"]\n')
+    proc = grade_cli(graded["submissions"]["reference"], "--out", tmp_path / "out", "--source", graded["source"],
+                     "--manifest", manifest, "--quiet")
+    assert proc.returncode == 2 and "matches no hidden test" in proc.stderr
