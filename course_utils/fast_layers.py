@@ -29,6 +29,7 @@ EXTENSION = "course_utils.im2col_cython"
 BUILD_HINT = "build it with `pip install -e .` in the kit folder (needs a C compiler)"
 CORES = ("cython", "numpy")
 LAYOUT_VERSION = 1  # must match im2col_cython.LAYOUT_VERSION
+CHUNK_BYTES = 1 << 19  # columns of one block of images: about half a MB, cache sized
 
 
 def _load_extension():
@@ -88,16 +89,32 @@ def using_core(name):
         use_core(previous)
 
 
-def _im2col(x, field_height, field_width, padding, stride):
+def _im2col(x, field_height, field_width, padding, stride, out=None):
     if _active == "cython" and x.dtype in (np.float32, np.float64):
-        return _extension.im2col_cython(x, field_height, field_width, padding, stride)
-    return im2col_indices(x, field_height, field_width, padding, stride)
+        return _extension.im2col_cython(x, field_height, field_width, padding, stride, out=out)
+    return im2col_indices(x, field_height, field_width, padding, stride, out=out)
 
 
-def _col2im(cols, x_shape, field_height, field_width, padding, stride):
+def _col2im(cols, x_shape, field_height, field_width, padding, stride, out=None):
     if _active == "cython" and cols.dtype in (np.float32, np.float64):
-        return _extension.col2im_cython(cols, *x_shape, field_height, field_width, padding, stride)
-    return col2im_indices(cols, x_shape, field_height, field_width, padding, stride)
+        return _extension.col2im_cython(cols, *x_shape, field_height, field_width, padding, stride,
+                                        out=out)
+    dx = col2im_indices(cols, x_shape, field_height, field_width, padding, stride)
+    if out is None:
+        return dx
+    out[...] = dx
+    return out
+
+
+def _prefix(flat, shape):
+    """C-contiguous array of ``shape`` over the start of the 1-D buffer ``flat``."""
+    return flat[:int(np.prod(shape))].reshape(shape)
+
+
+def _batch_chunks(N, bytes_per_image):
+    """Slices of the batch whose columns take about CHUNK_BYTES (at least one image each)."""
+    size = max(1, min(N, CHUNK_BYTES // max(1, bytes_per_image)))
+    return [slice(start, min(N, start + size)) for start in range(0, N, size)], size
 
 
 def _conv_dims(x, w, b, conv_param):
@@ -121,45 +138,74 @@ def _check_dout(dout, shape):
 
 
 def conv_forward_fast(x, w, b, conv_param):
-    """Convolution (cross-correlation) by im2col and one matmul.
+    """Convolution (cross-correlation) by im2col and matmul.
 
     x: (N, C, H, W), w: (F, C, HH, WW), b: (F,), conv_param: ``stride``, ``pad``.
     Returns out (N, F, H', W') with H' = 1 + (H + 2*pad - HH) // stride, and a
     cache for ``conv_backward_fast``. float32 inputs give float32 output.
+
+    The product ``w.reshape(F, -1) @ cols`` is computed for a block of images
+    at a time (columns of one block take about ``CHUNK_BYTES``): the block's
+    columns stay in the CPU cache between being written and multiplied, and
+    the whole (C*HH*WW, N*H'*W') matrix, often hundreds of MB, never exists.
+    The column block of images n0:n1 is ``im2col(x[n0:n1])``, so the result is
+    the same as one matmul over all columns.
     """
     stride, pad, out_h, out_w, dtype = _conv_dims(x, w, b, conv_param)
     N = x.shape[0]
-    F, _, HH, WW = w.shape
-    cols = _im2col(x.astype(dtype, copy=False), HH, WW, pad, stride)
-    w2 = w.reshape(F, -1).astype(dtype, copy=False)
-    res = w2 @ cols                                   # (F, N*H'*W')
-    out = np.empty((N, F, out_h, out_w), dtype=dtype)
-    np.copyto(out, res.reshape(F, N, out_h, out_w).transpose(1, 0, 2, 3))
-    out += b.astype(dtype, copy=False)[:, None, None]
-    cache = (x, w, b, conv_param, cols)
-    return out, cache
+    F, C, HH, WW = w.shape
+    K, P = C * HH * WW, out_h * out_w
+    xc = np.ascontiguousarray(x, dtype=dtype)
+    w2 = np.ascontiguousarray(w.reshape(F, K), dtype=dtype)
+    out = np.empty((N, F, P), dtype=dtype)
+    chunks, size = _batch_chunks(N, K * P * dtype.itemsize)
+    buffer = np.empty(K * size * P, dtype=dtype)
+    for part in chunks:
+        m = part.stop - part.start
+        cols = _im2col(xc[part], HH, WW, pad, stride, out=_prefix(buffer, (K, m * P)))
+        # (F, K) @ (m, K, P) -> (m, F, P): lands in out without a transpose copy
+        np.matmul(w2, cols.reshape(K, m, P).transpose(1, 0, 2), out=out[part])
+    out += b.astype(dtype, copy=False)[:, None]
+    cache = (x, w, b, conv_param)
+    return out.reshape(N, F, out_h, out_w), cache
 
 
 def conv_backward_fast(dout, cache):
     """Backward pass of ``conv_forward_fast``.
 
     dout: (N, F, H', W'). Returns dx (N, C, H, W), dw (F, C, HH, WW), db (F,).
+    Per block of images: the columns are rebuilt (cheaper than keeping them),
+    ``dw += dout_block @ cols.T`` and ``dx_block = col2im(w.T @ dout_block)``.
     """
-    x, w, b, conv_param, cols = cache
-    N = x.shape[0]
+    x, w, b, conv_param = cache
+    stride, pad, out_h, out_w, dtype = _conv_dims(x, w, b, conv_param)
+    N, C, H, W = x.shape
     F, _, HH, WW = w.shape
-    stride, pad, out_h, out_w, _ = _conv_dims(x, w, b, conv_param)
+    K, P = C * HH * WW, out_h * out_w
     _check_dout(dout, (N, F, out_h, out_w))
-    dtype = cols.dtype
-    # (N, F, H'W') -> (F, N*H'W'): the column order of cols
-    dout_t = np.empty((F, N, out_h * out_w), dtype=dtype)
-    np.copyto(dout_t, dout.reshape(N, F, -1).transpose(1, 0, 2), casting="same_kind")
-    dout_t = dout_t.reshape(F, -1)
-    db = dout_t.sum(axis=1)
-    dw = (dout_t @ cols.T).reshape(w.shape)
-    dcols = w.reshape(F, -1).astype(dtype, copy=False).T @ dout_t
-    dx = _col2im(dcols, x.shape, HH, WW, pad, stride)
-    return dx.astype(x.dtype, copy=False), dw.astype(w.dtype, copy=False), db.astype(b.dtype, copy=False)
+    dout = dout.reshape(N, F, P)
+    xc = np.ascontiguousarray(x, dtype=dtype)
+    w2t = np.ascontiguousarray(w.reshape(F, K), dtype=dtype).T
+    dx = np.empty((N, C, H, W), dtype=dtype)
+    dw = np.zeros((F, K), dtype=dtype)
+    chunks, size = _batch_chunks(N, K * P * dtype.itemsize)
+    cols_buf = np.empty(K * size * P, dtype=dtype)
+    dcols_buf = np.empty(K * size * P, dtype=dtype)
+    dout_buf = np.empty(F * size * P, dtype=dtype)
+    dw_part = np.empty((F, K), dtype=dtype)
+    for part in chunks:
+        m = part.stop - part.start
+        cols = _im2col(xc[part], HH, WW, pad, stride, out=_prefix(cols_buf, (K, m * P)))
+        # (m, F, P) -> (F, m*P): the column order of cols
+        dout_t = _prefix(dout_buf, (F, m, P))
+        np.copyto(dout_t, dout[part].transpose(1, 0, 2), casting="same_kind")
+        dout_t = dout_t.reshape(F, m * P)
+        dw += np.matmul(dout_t, cols.T, out=dw_part)
+        dcols = np.matmul(w2t, dout_t, out=_prefix(dcols_buf, (K, m * P)))
+        _col2im(dcols, (m, C, H, W), HH, WW, pad, stride, out=dx[part])
+    db = dout.sum(axis=(0, 2))
+    return dx.astype(x.dtype, copy=False), dw.reshape(w.shape).astype(w.dtype, copy=False), \
+        db.astype(b.dtype, copy=False)
 
 
 def _pool_dims(x, pool_param):

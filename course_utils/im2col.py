@@ -57,11 +57,12 @@ def window_view(x_padded, field_height, field_width, stride, out_h, out_w):
     )
 
 
-def im2col_indices(x, field_height, field_width, padding=1, stride=1):
+def im2col_indices(x, field_height, field_width, padding=1, stride=1, out=None):
     """Unfold every receptive field of x into a column.
 
     x: (N, C, H, W) -> cols: (C*fh*fw, N*H'*W') in the layout of the module
-    docstring, same dtype as x.
+    docstring, same dtype as x. out: optional C-contiguous array of that shape
+    to write into.
     """
     check_array(x, "x", ndim=4)
     N, C, H, W = x.shape
@@ -70,9 +71,13 @@ def im2col_indices(x, field_height, field_width, padding=1, stride=1):
         p = padding
         x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
     windows = window_view(x, field_height, field_width, stride, out_h, out_w)
-    cols = np.empty(windows.shape, dtype=x.dtype)
-    np.copyto(cols, windows)
-    return cols.reshape(C * field_height * field_width, N * out_h * out_w)
+    shape = (C * field_height * field_width, N * out_h * out_w)
+    if out is None:
+        out = np.empty(shape, dtype=x.dtype)
+    elif out.shape != shape or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous array of shape {shape}, got {out.shape}")
+    np.copyto(out.reshape(windows.shape), windows, casting="same_kind")
+    return out
 
 
 def col2im_indices(cols, x_shape, field_height=3, field_width=3, padding=1, stride=1):

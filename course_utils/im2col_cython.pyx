@@ -33,34 +33,70 @@ def _float_array(a, name):
     return a
 
 
-def im2col_cython(x, int field_height, int field_width, int padding, int stride):
-    """x: (N, C, H, W) float32/float64 -> cols: (C*fh*fw, N*H'*W'), same dtype."""
+def _output(out, shape, dtype):
+    if out is None:
+        return np.empty(shape, dtype=dtype)
+    if not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != dtype \
+            or not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"out must be a writeable C-contiguous {np.dtype(dtype).name} array "
+                         f"of shape {shape}")
+    return out
+
+
+def im2col_cython(x, int field_height, int field_width, int padding, int stride, out=None):
+    """x: (N, C, H, W) float32/float64 -> cols: (C*fh*fw, N*H'*W'), same dtype.
+
+    out: optional C-contiguous array of that shape and dtype to write into.
+    """
     x = _float_array(x, "x")
     if x.ndim != 4:
         raise ValueError(f"x must have 4 dimensions (N, C, H, W), got shape {x.shape}")
     N, C, H, W = x.shape
+    cdef Py_ssize_t out_h, out_w
     out_h, out_w = conv_output_shape(H, W, field_height, field_width, padding, stride)
-    cols = np.empty((C * field_height * field_width, N * out_h * out_w), dtype=x.dtype)
+    cols = _output(out, (C * field_height * field_width, N * out_h * out_w), x.dtype)
+    cdef float[:, :, :, ::1] x32
+    cdef float[:, ::1] cols32
+    cdef double[:, :, :, ::1] x64
+    cdef double[:, ::1] cols64
     if x.dtype == np.float32:
-        _im2col[float](x, cols, field_height, field_width, padding, stride, out_h, out_w)
+        x32, cols32 = x, cols
+        with nogil:
+            _im2col[float](x32, cols32, field_height, field_width, padding, stride, out_h, out_w)
     else:
-        _im2col[double](x, cols, field_height, field_width, padding, stride, out_h, out_w)
+        x64, cols64 = x, cols
+        with nogil:
+            _im2col[double](x64, cols64, field_height, field_width, padding, stride, out_h, out_w)
     return cols
 
 
 def col2im_cython(cols, int N, int C, int H, int W, int field_height, int field_width,
-                  int padding, int stride):
-    """cols: (C*fh*fw, N*H'*W') -> (N, C, H, W), summing overlapping windows (adjoint of im2col)."""
+                  int padding, int stride, out=None):
+    """cols: (C*fh*fw, N*H'*W') -> (N, C, H, W), summing overlapping windows (adjoint of im2col).
+
+    out: optional C-contiguous (N, C, H, W) array of the dtype of cols; it is
+    overwritten (zeroed, then accumulated into).
+    """
     cols = _float_array(cols, "cols")
+    cdef Py_ssize_t out_h, out_w
     out_h, out_w = conv_output_shape(H, W, field_height, field_width, padding, stride)
     expected = (C * field_height * field_width, N * out_h * out_w)
     if cols.shape != expected:
         raise ValueError(f"cols must have shape {expected}, got {cols.shape}")
-    dx = np.zeros((N, C, H, W), dtype=cols.dtype)
+    dx = _output(out, (N, C, H, W), cols.dtype)
+    dx[...] = 0
+    cdef float[:, ::1] cols32
+    cdef float[:, :, :, ::1] dx32
+    cdef double[:, ::1] cols64
+    cdef double[:, :, :, ::1] dx64
     if cols.dtype == np.float32:
-        _col2im[float](cols, dx, field_height, field_width, padding, stride, out_h, out_w)
+        cols32, dx32 = cols, dx
+        with nogil:
+            _col2im[float](cols32, dx32, field_height, field_width, padding, stride, out_h, out_w)
     else:
-        _col2im[double](cols, dx, field_height, field_width, padding, stride, out_h, out_w)
+        cols64, dx64 = cols, dx
+        with nogil:
+            _col2im[double](cols64, dx64, field_height, field_width, padding, stride, out_h, out_w)
     return dx
 
 

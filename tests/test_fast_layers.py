@@ -94,6 +94,31 @@ def test_conv_fast_equals_naive(core, dtype, x_shape, w_shape, stride, pad):
         assert_close(fast, naive, dtype)
 
 
+@pytest.mark.parametrize("chunk_bytes", [1, 3 * 27 * 16 * 8])
+def test_conv_in_uneven_batch_blocks(core, chunk_bytes, monkeypatch):
+    # blocks of 1 image, then of 3 images (the last block holds the remaining 2)
+    monkeypatch.setattr(fast_layers, "CHUNK_BYTES", chunk_bytes)
+    conv_param = {"stride": 2, "pad": 1}
+    for dtype in (np.float32, np.float64):
+        x, w, b = inputs((5, 3, 7, 8), (4, 3, 3, 3), dtype)
+        x64, w64, b64 = (a.astype(np.float64) for a in (x, w, b))
+        out_naive, cache_naive = conv_forward_naive(x64, w64, b64, conv_param)
+        out, cache = conv_forward_fast(x, w, b, conv_param)
+        assert_close(out, out_naive, dtype)
+        dout = np.random.default_rng(2).standard_normal(out.shape)
+        for fast, naive in zip(conv_backward_fast(dout.astype(dtype), cache),
+                               conv_backward_naive(dout, cache_naive)):
+            assert_close(fast, naive, dtype)
+
+
+def test_conv_mixed_dtypes_follow_numpy_promotion(core):
+    x, w, b = inputs((2, 2, 5, 5), (3, 2, 3, 3), np.float32)
+    out, cache = conv_forward_fast(x, w.astype(np.float64), b, {"stride": 1, "pad": 1})
+    assert out.dtype == np.float64
+    dx, dw, db = conv_backward_fast(np.ones_like(out), cache)
+    assert (dx.dtype, dw.dtype, db.dtype) == (np.float32, np.float64, np.float32)
+
+
 def test_conv_fixed_values(core):
     x = np.ones((1, 1, 3, 3))
     w = np.ones((1, 1, 2, 2))
