@@ -169,7 +169,7 @@ def make_toy_source(root):
 
 def zip_files(target, files):
     """Write a zip at ``target`` from {name in zip: bytes or str}."""
-    with zipfile.ZipFile(target, "w") as archive:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():
             archive.writestr(name, data)
     return target

@@ -18,7 +18,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from course_utils.grading.kit import assignments, editable_modules, find_root, normalize_assignment, notebooks
+from course_utils.grading.kit import assignments, editable_modules, find_root, normalize_assignment, required_notebooks
 from course_utils.grading.notebook_checks import check_notebook
 from course_utils.markers import MarkerError, stub_functions
 
@@ -44,7 +44,7 @@ def pick_assignment(root, requested, cwd):
 def collect(root, assignment, out=None, export=True, echo=print):
     """Check and zip; return (zip path or None, list of problems, list of warnings)."""
     root = Path(root)
-    required = notebooks(root, assignment)
+    required = required_notebooks(root, assignment)
     problems, warnings = [], []
     if not required:
         problems.append(f"assignments/{assignment} holds no notebooks")

@@ -4,6 +4,7 @@ Everything here derives from the files themselves, so there is no second list
 to keep in sync: the files a student may edit are the ``course_utils`` modules
 that contain solution markers, plus the assignment's notebooks.
 """
+import json
 import re
 from pathlib import Path
 
@@ -33,6 +34,15 @@ def notebooks(root, assignment):
     """Relative paths (posix strings) of an assignment's notebooks, sorted."""
     folder = Path(root) / "assignments" / assignment
     return sorted(f"assignments/{assignment}/{p.name}" for p in folder.glob("*.ipynb"))
+
+
+def required_notebooks(root, assignment):
+    """The notebooks a submission must hold: as listed by the release (questions.json), so a
+    deleted notebook still counts as missing; in the source, the notebooks present."""
+    listing = Path(root) / "assignments" / assignment / "questions.json"
+    if listing.exists():
+        return sorted(json.loads(listing.read_text(encoding="utf-8")).get("notebooks", []))
+    return notebooks(root, assignment)
 
 
 def editable_modules(root):

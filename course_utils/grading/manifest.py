@@ -76,7 +76,6 @@ class Manifest:
     def public(self):
         """What students may see (written to the release as questions.json)."""
         return {
-            "assignment": self.assignment,
             "questions": {
                 name: {"title": q.title, "points": q.points, "functions": q.functions,
                        "cells": q.cells, "public": q.public}

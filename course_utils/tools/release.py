@@ -7,8 +7,9 @@ What goes in (everything else stays out):
 - ``course_utils/``: solution regions become ``pass`` stubs; the instructor-only
   subcommands (release, grade, gradescope) are left out;
 - ``assignments/assignmentN/``: notebooks with stubs, answer placeholders and no
-  outputs, plus ``questions.json`` (the public part of the grading manifest, read
-  by ``course-kit validate``);
+  outputs, plus ``questions.json``: the notebooks a submission needs (read by
+  collect_submission.sh) and the public part of the grading manifest (read by
+  ``course-kit validate``);
 - ``datasets/``: the download script and its README, no data;
 - ``tests/``: the public tests (see ``is_public_test``) and shared helpers;
 - ``benchmarks/`` (except those of the instructor tooling).
@@ -79,7 +80,7 @@ def write_release(source, out, assignment=None, force=False):
 
 def render_release(source, assignment=None):
     """{relative path: (bytes, mode)} of the whole release, in sorted order."""
-    from course_utils.grading.kit import assignments, editable_modules
+    from course_utils.grading.kit import assignments, editable_modules, notebooks
 
     source = Path(source)
     if not (source / "course_utils").is_dir():
@@ -94,10 +95,10 @@ def render_release(source, assignment=None):
         path = source / rel
         rendered[rel] = (render_file(path, rel), path.stat().st_mode & 0o777)
     for name in chosen:
-        public = public_questions(source, name)
-        if public is not None:
-            text = json.dumps(public, indent=1, sort_keys=True) + "\n"
-            rendered[f"assignments/{name}/questions.json"] = (text.encode(), 0o644)
+        listing = {"assignment": name, "notebooks": notebooks(source, name), "questions": {},
+                   **(public_questions(source, name) or {})}
+        text = json.dumps(listing, indent=1, sort_keys=True) + "\n"
+        rendered[f"assignments/{name}/questions.json"] = (text.encode(), 0o644)
     return dict(sorted(rendered.items()))
 
 
