@@ -15,14 +15,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from toy_kit import TOY_MODULE, make_toy_source, toy_notebook, toy_submission, zip_files
+from toy_kit import TOY_MODULE, check_results_schema, make_toy_source, toy_notebook, toy_submission, zip_files
 
 from course_utils.markers import END, START, strip_solutions
 from course_utils.tools.release import write_release
 
 RIGHT_DOUBLE = "    out = 2 * x\n"
 RIGHT_SQUARE = "    out = x * x\n"
-VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
 
 
 def replace_body(module, right, wrong):
@@ -161,26 +160,6 @@ def test_refused_zips_get_zero_with_a_reason(graded):
         result = graded["results"][name]
         assert result["score"] == 0 and words in result["output"], result["output"]
         assert sum(t["max_score"] for t in result["tests"]) == 11  # same maximum for everyone
-
-
-def check_results_schema(data):
-    """Gradescope's results.json: the keys and types its autograder spec gives."""
-    assert isinstance(data["score"], (int, float))
-    assert isinstance(data["tests"], list)
-    for key, kind in (("output", str), ("execution_time", (int, float)), ("extra_data", dict)):
-        assert key not in data or isinstance(data[key], kind), key
-    for key in ("visibility", "stdout_visibility"):
-        assert key not in data or data[key] in VISIBILITY, key
-    assert data.get("output_format", "text") in {"text", "html", "simple_format", "md", "ansi"}
-    for test in data["tests"]:
-        assert set(test) <= {"score", "max_score", "status", "name", "name_format", "number", "output",
-                             "output_format", "tags", "visibility", "extra_data"}, test.keys()
-        assert isinstance(test["name"], str) and test["name"]
-        assert isinstance(test["score"], (int, float)) and isinstance(test["max_score"], (int, float))
-        assert 0 <= test["score"] <= test["max_score"] or test["max_score"] == 0
-        assert test["status"] in {"passed", "failed"} and isinstance(test["output"], str)
-        assert test["visibility"] in VISIBILITY
-    assert abs(data["score"] - sum(t["score"] for t in data["tests"])) < 1e-6
 
 
 def test_results_json_schema(graded):

@@ -180,3 +180,26 @@ def toy_submission(target, module=TOY_MODULE, notebook=None):
     nb = notebook if notebook is not None else toy_notebook()
     return zip_files(target, {"course_utils/toy.py": module,
                               "assignments/assignment1/toy.ipynb": nbformat.writes(nb)})
+
+
+VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+
+
+def check_results_schema(data):
+    """Gradescope's results.json: the keys and types its autograder spec gives."""
+    assert isinstance(data["score"], (int, float))
+    assert isinstance(data["tests"], list)
+    for key, kind in (("output", str), ("execution_time", (int, float)), ("extra_data", dict)):
+        assert key not in data or isinstance(data[key], kind), key
+    for key in ("visibility", "stdout_visibility"):
+        assert key not in data or data[key] in VISIBILITY, key
+    assert data.get("output_format", "text") in {"text", "html", "simple_format", "md", "ansi"}
+    for test in data["tests"]:
+        assert set(test) <= {"score", "max_score", "status", "name", "name_format", "number", "output",
+                             "output_format", "tags", "visibility", "extra_data"}, test.keys()
+        assert isinstance(test["name"], str) and test["name"]
+        assert isinstance(test["score"], (int, float)) and isinstance(test["max_score"], (int, float))
+        assert 0 <= test["score"] <= test["max_score"] or test["max_score"] == 0
+        assert test["status"] in {"passed", "failed"} and isinstance(test["output"], str)
+        assert test["visibility"] in VISIBILITY
+    assert abs(data["score"] - sum(t["score"] for t in data["tests"])) < 1e-6

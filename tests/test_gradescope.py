@@ -1,0 +1,82 @@
+"""The Gradescope bundle, run locally the way Gradescope runs it (paths from environment variables)."""
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from toy_kit import check_results_schema, make_toy_source, toy_notebook, toy_submission
+
+from course_utils.grading.autograder import find_submission
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    base = tmp_path_factory.mktemp("gradescope")
+    source = make_toy_source(base / "src")
+    out = base / "autograder.zip"
+    proc = subprocess.run([sys.executable, "-m", "course_utils", "gradescope", "assignment1", str(out),
+                           "--source", str(source)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    unpacked = base / "autograder" / "source"
+    with zipfile.ZipFile(out) as archive:
+        archive.extractall(unpacked)
+        names = archive.namelist()
+    for name in ("setup.sh", "run_autograder"):
+        os.chmod(unpacked / name, 0o755)
+    return {"base": base, "source": source, "zip": out, "unpacked": unpacked, "names": names}
+
+
+def run_autograder(bundle, submission_dir, source=None):
+    results = submission_dir.parent / "results" / "results.json"
+    env = {**os.environ, "COURSE_KIT_SOURCE": str(source or bundle["unpacked"] / "kit"),
+           "COURSE_KIT_SUBMISSION": str(submission_dir), "COURSE_KIT_RESULTS": str(results),
+           "COURSE_KIT_TIMEOUT": "60"}
+    proc = subprocess.run(["bash", str(bundle["unpacked"] / "run_autograder")], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0
+    data = json.loads(results.read_text())
+    check_results_schema(data)
+    return data
+
+
+def test_bundle_layout(bundle):
+    names = bundle["names"]
+    assert names[:2] == ["setup.sh", "run_autograder"]
+    assert "kit/grading/assignment1/hidden/test_toy.py" in names
+    assert "kit/grading/assignment1/manifest.toml" in names
+    assert "kit/assignments/assignment1/toy.ipynb" in names  # the reference, outputs stored
+    assert not any(n.startswith("kit/tests/") or n.startswith("kit/.ci") for n in names)
+    with zipfile.ZipFile(bundle["zip"]) as archive:
+        mode = archive.getinfo("run_autograder").external_attr >> 16
+    assert mode & 0o111
+
+
+def test_grades_an_uploaded_zip(bundle, tmp_path):
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    toy_submission(folder / "assignment1_submission.zip")
+    data = run_autograder(bundle, folder)
+    assert data["score"] == 11 and len(data["tests"]) == 4  # 2 questions, 1 notebook run, written answers
+
+
+def test_always_writes_results(bundle, tmp_path):
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "upload.zip").write_bytes(b"not a zip at all")
+    data = run_autograder(bundle, folder)
+    assert data["score"] == 0 and "not a readable zip" in data["output"]
+    (tmp_path / "empty-kit").mkdir()
+    broken = run_autograder(bundle, folder, source=tmp_path / "empty-kit")  # the grader itself fails
+    assert broken["score"] == 0 and broken["tests"] == [] and "could not grade" in broken["output"]
+    assert "manifest" in broken["output"]
+    gone = run_autograder(bundle, folder, source=tmp_path / "no-such-kit")  # Python never even starts
+    assert gone["score"] == 0 and "crashed before grading" in gone["output"]
+
+
+def test_find_submission_prefers_unpacked_files(tmp_path):
+    (tmp_path / "a.zip").write_bytes(b"x")
+    assert find_submission(tmp_path, ["assignments/assignment1/toy.ipynb"]) == tmp_path / "a.zip"
+    (tmp_path / "toy.ipynb").write_text("{}")
+    assert find_submission(tmp_path, ["assignments/assignment1/toy.ipynb"]) == tmp_path
