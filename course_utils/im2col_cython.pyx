@@ -176,3 +176,4 @@ cdef void _col2im(const real[:, ::1] cols, real[:, :, :, ::1] dx, Py_ssize_t fh,
                         else:
                             for ow in range(lo, hi):
                                 dst[ow * stride] += src[ow]
+
