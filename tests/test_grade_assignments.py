@@ -1,0 +1,94 @@
+"""End to end on the real assignments: submissions built from the release, graded with
+the real hidden tests and ONE short reference notebook (the CI budget), plus checks
+that every manifest matches its hidden tests and notebooks."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from toy_kit import REPO, check_results_schema
+
+from course_utils.grading.batch import calibrate
+from course_utils.grading.collect import write_zip
+from course_utils.grading.kit import assignments, editable_modules, notebooks
+from course_utils.grading.manifest import load_manifest
+from course_utils.grading.runner import StepLimits
+from course_utils.grading.sandbox import prepare
+from course_utils.markers import find_regions, region_owners
+from course_utils.tools.release import write_release
+
+MANIFESTS = [a for a in assignments(REPO) if (REPO / "grading" / a / "manifest.toml").exists()]
+SHORT_NOTEBOOK = {"assignment1": "softmax"}
+BROKEN = {"assignment1": ("course_utils/classifiers/linear_svm.py", "svm_loss_vectorized",
+                          "loss = loss + 0.5", "svm_loss_vectorized")}
+
+
+@pytest.mark.parametrize("assignment", MANIFESTS)
+def test_manifest_matches_hidden_tests_and_notebooks(assignment, tmp_path):
+    manifest = load_manifest(REPO / "grading" / assignment / "manifest.toml")
+    context = prepare(REPO, assignment, tmp_path)
+    expected = calibrate(context, manifest, tmp_path, StepLimits(wall_seconds=300))
+    assert expected  # raises above when a pattern or tag matches nothing
+    for name, question in manifest.questions.items():
+        for target in question.functions:
+            path, function = target.split("::")
+            text = (REPO / path).read_text()
+            assert function in region_owners(text, find_regions(text, path)), (name, target)
+
+
+def break_function(text, function, wrong_line):
+    """Insert ``wrong_line`` at the end of ``function``'s solution region."""
+    regions = find_regions(text)
+    owners = region_owners(text, regions)
+    region = [r for r, owner in zip(regions, owners) if owner == function][-1]
+    lines = text.splitlines(keepends=True)
+    lines.insert(region.end - 1, f"{region.indent}{wrong_line}\n")
+    return "".join(lines)
+
+
+def restricted_manifest(assignment, stem, path):
+    """The real manifest with only the graded cells of one notebook (CI budget)."""
+    manifest = load_manifest(REPO / "grading" / assignment / "manifest.toml")
+    out = [f'assignment = "{assignment}"', f"run_points = {manifest.run_points:g}", ""]
+    for name, q in manifest.restricted(notebooks={stem}).questions.items():
+        out += [f"[questions.{name}]", f"title = {json.dumps(q.title)}", f"points = {q.points:g}",
+                f"functions = {json.dumps(q.functions)}", f"hidden = {json.dumps(q.hidden)}",
+                f"cells = {json.dumps(q.cells)}", ""]
+    path.write_text("\n".join(out))
+    return load_manifest(path)
+
+
+@pytest.mark.skipif("assignment1" not in MANIFESTS, reason="assignment1 has no manifest")
+def test_assignment1_reference_full_release_zero_broken_loses_one_question(tmp_path):
+    assignment, stem = "assignment1", SHORT_NOTEBOOK["assignment1"]
+    manifest = restricted_manifest(assignment, stem, tmp_path / "manifest.toml")
+    release = tmp_path / "release"
+    write_release(REPO, release, assignment)
+    files = editable_modules(release) + notebooks(release, assignment)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    write_zip(REPO, files, subs / "reference.zip")
+    write_zip(release, files, subs / "untouched_release.zip")
+    path, function, wrong, question = BROKEN[assignment]
+    broken = tmp_path / "broken"
+    for rel in files:
+        (broken / rel).parent.mkdir(parents=True, exist_ok=True)
+        (broken / rel).write_bytes((REPO / rel).read_bytes())
+    (broken / path).write_text(break_function((REPO / path).read_text(), function, wrong))
+    write_zip(broken, files, subs / "broken.zip")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "course_utils", "grade", str(subs), "--out", str(out),
+                           "--manifest", str(tmp_path / "manifest.toml"), "--assignment", assignment,
+                           "-j", "2", "--timeout", "600", "--quiet"], capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
+    for data in results.values():
+        check_results_schema(data)
+    full = manifest.max_points + manifest.run_points * len(notebooks(REPO, assignment))
+    reference = results["reference"]
+    assert reference["score"] == full, [t for t in reference["tests"] if t["status"] == "failed"]
+    assert results["untouched_release"]["score"] == 0
+    lost = {t["name"].split(":")[0]: t["max_score"] - t["score"] for t in results["broken"]["tests"]}
+    assert {name for name, points in lost.items() if points} == {question}
+    assert results["broken"]["score"] == full - manifest.questions[question].points
