@@ -9,7 +9,7 @@
     title = "k-NN: fully vectorised distances"
     points = 4
     functions = ["course_utils/classifiers/k_nearest_neighbor.py::KNearestNeighbor.compute_distances_no_loops"]
-    hidden = ["test_knn.py::test_no_loops*"]       # node ids (fnmatch) under grading/assignmentN/hidden/
+    hidden = ["test_knn.py::test_no_loops*"]       # node ids under grading/assignmentN/hidden/ (* and ? wild)
     cells = ["graded:knn.distances_no_loops"]      # graded reference-notebook cells (tags)
     public = ["tests/test_k_nearest_neighbor.py::*no_loops*"]   # students' own checks (validate)
 
@@ -41,10 +41,10 @@ class Question:
     public: list = field(default_factory=list)
 
     def matches_hidden(self, node_id):
-        return any(fnmatchcase(node_id, pattern) for pattern in self.hidden)
+        return any(node_matches(node_id, pattern) for pattern in self.hidden)
 
     def matches_public(self, node_id):
-        return any(fnmatchcase(node_id, pattern) for pattern in self.public)
+        return any(node_matches(node_id, pattern) for pattern in self.public)
 
 
 @dataclass
@@ -82,6 +82,12 @@ class Manifest:
                 for name, q in self.questions.items()
             },
         }
+
+
+def node_matches(node_id, pattern):
+    """Shell-style match where only ``*`` and ``?`` are wild: brackets are literal,
+    so ``test_x.py::test_forward[*-affine]`` matches parametrized ids."""
+    return fnmatchcase(node_id, pattern.replace("[", "[[]"))
 
 
 def tag_notebook(tag):

@@ -23,6 +23,8 @@ def configure(parser):
                         help="time limit of each hidden test and each notebook cell, seconds (default: 300)")
     parser.add_argument("--memory", type=int, default=3072, help="memory limit of each step, MB (default: 3072)")
     parser.add_argument("--manifest", help="manifest to use (default: grading/<assignment>/manifest.toml)")
+    parser.add_argument("--notebooks", nargs="+", metavar="NAME",
+                        help="run only these reference notebooks (stems); other graded cells are dropped")
     parser.add_argument("--source", help="instructor source folder (default: this kit)")
     parser.add_argument("--force", action="store_true", help="grade again what is already graded")
     parser.add_argument("--keep", action="store_true", help="keep the sandboxes (in DIR/.work) for inspection")
@@ -43,6 +45,8 @@ def main(args):
     try:
         assignment = normalize_assignment(args.assignment) if args.assignment else guess_assignment(source, submissions)
         manifest = load_manifest(args.manifest or source / "grading" / assignment / "manifest.toml")
+        if args.notebooks:
+            manifest = manifest.restricted(notebooks=set(args.notebooks))
         limits = StepLimits(wall_seconds=args.timeout, cpu_seconds=int(args.timeout),
                             memory_mb=args.memory, test_seconds=min(args.test_timeout, args.timeout))
         records = grade_batch(submissions, args.out, source, assignment, manifest, jobs=args.jobs,

@@ -116,9 +116,9 @@ def validate(root, assignment, questions, timeout=900):
 
 
 def _match(node, pattern):
-    from fnmatch import fnmatchcase
+    from course_utils.grading.manifest import node_matches
 
-    return fnmatchcase(node, pattern)
+    return node_matches(node, pattern)
 
 
 def _tagged_cells(path):
