@@ -17,7 +17,11 @@ a cheap swap of the first two axes, and its backward pass is two matmuls
 """
 import contextlib
 import importlib
+import math
+import os
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -29,7 +33,8 @@ EXTENSION = "course_utils.im2col_cython"
 BUILD_HINT = "build it with `pip install -e .` in the kit folder (needs a C compiler)"
 CORES = ("cython", "numpy")
 LAYOUT_VERSION = 1  # must match im2col_cython.LAYOUT_VERSION
-CHUNK_BYTES = 1 << 19  # columns of one block of images: about half a MB, cache sized
+CHUNK_BYTES = 1 << 21  # columns of one block of images: about 2 MB, cache sized
+THREADS = None  # threads that share the blocks of a batch; None = as many as BLAS uses
 
 
 def _load_extension():
@@ -111,10 +116,69 @@ def _prefix(flat, shape):
     return flat[:int(np.prod(shape))].reshape(shape)
 
 
-def _batch_chunks(N, bytes_per_image):
-    """Slices of the batch whose columns take about CHUNK_BYTES (at least one image each)."""
+def _batch_chunks(N, bytes_per_image, workers):
+    """Balanced slices of the batch whose columns take about CHUNK_BYTES (>= 1 image each).
+
+    When the batch needs several blocks anyway, their number is rounded up to
+    a multiple of ``workers`` so that the threads get equal shares. Returns
+    the slices and the largest block size.
+    """
     size = max(1, min(N, CHUNK_BYTES // max(1, bytes_per_image)))
-    return [slice(start, min(N, start + size)) for start in range(0, N, size)], size
+    count = math.ceil(N / size)
+    if count > 1 and workers > 1:
+        count = min(N, math.ceil(count / workers) * workers)
+    chunks = [slice(k * N // count, (k + 1) * N // count) for k in range(count)]
+    return chunks, math.ceil(N / count)
+
+
+_pool_lock = threading.Lock()
+_pool = None  # (executor, BLAS controller, worker count), made on first use
+
+
+def _thread_pool():
+    """Worker threads for batch blocks, sized like the BLAS thread pool.
+
+    Splitting the batch over our own threads, each calling single-threaded
+    BLAS, keeps im2col/col2im parallel too and avoids BLAS threads spinning
+    for each of many small products on a busy machine. Without threadpoolctl
+    (a scikit-learn dependency) the blocks simply run one after another.
+    """
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+                blas = ThreadpoolController().select(user_api="blas")
+                workers = max([lib["num_threads"] for lib in blas.info()] + [1])
+            except ImportError:
+                blas, workers = None, 1
+            workers = min(workers, os.cpu_count() or 1)
+            executor = ThreadPoolExecutor(workers, "course-utils-conv") if workers > 1 else None
+            _pool = (executor, blas, workers)
+        return _pool
+
+
+def _workers():
+    if THREADS is not None:
+        return max(1, int(THREADS))
+    executor, blas, workers = _thread_pool()
+    return workers if blas is not None else 1
+
+
+def _run_blocks(work, chunks, workers):
+    """work(list of slices) for each worker's share of the blocks; list of results."""
+    workers = min(workers, len(chunks))
+    if workers <= 1:
+        return [work(chunks)]
+    executor, blas, pool_workers = _thread_pool()
+    count = len(chunks)
+    shares = [chunks[k * count // workers:(k + 1) * count // workers] for k in range(workers)]
+    limit = blas.limit(limits=1) if blas is not None else contextlib.nullcontext()
+    with limit:
+        if executor is None or pool_workers < workers:   # THREADS asks for more than we keep
+            with ThreadPoolExecutor(workers) as extra:
+                return list(extra.map(work, shares))
+        return list(executor.map(work, shares))
 
 
 def _conv_dims(x, w, b, conv_param):
@@ -158,13 +222,18 @@ def conv_forward_fast(x, w, b, conv_param):
     xc = np.ascontiguousarray(x, dtype=dtype)
     w2 = np.ascontiguousarray(w.reshape(F, K), dtype=dtype)
     out = np.empty((N, F, P), dtype=dtype)
-    chunks, size = _batch_chunks(N, K * P * dtype.itemsize)
-    buffer = np.empty(K * size * P, dtype=dtype)
-    for part in chunks:
-        m = part.stop - part.start
-        cols = _im2col(xc[part], HH, WW, pad, stride, out=_prefix(buffer, (K, m * P)))
-        # (F, K) @ (m, K, P) -> (m, F, P): lands in out without a transpose copy
-        np.matmul(w2, cols.reshape(K, m, P).transpose(1, 0, 2), out=out[part])
+    workers = _workers()
+    chunks, size = _batch_chunks(N, K * P * dtype.itemsize, workers)
+
+    def work(parts):
+        buffer = np.empty(K * size * P, dtype=dtype)
+        for part in parts:
+            m = part.stop - part.start
+            cols = _im2col(xc[part], HH, WW, pad, stride, out=_prefix(buffer, (K, m * P)))
+            # (F, K) @ (m, K, P) -> (m, F, P): lands in out without a transpose copy
+            np.matmul(w2, cols.reshape(K, m, P).transpose(1, 0, 2), out=out[part])
+
+    _run_blocks(work, chunks, workers)
     out += b.astype(dtype, copy=False)[:, None]
     cache = (x, w, b, conv_param)
     return out.reshape(N, F, out_h, out_w), cache
@@ -187,27 +256,31 @@ def conv_backward_fast(dout, cache):
     xc = np.ascontiguousarray(x, dtype=dtype)
     w2 = np.ascontiguousarray(w.reshape(F, K), dtype=dtype)
     dx = np.empty((N, C, H, W), dtype=dtype)
-    dw_t = np.zeros((K, F), dtype=dtype)
-    chunks, size = _batch_chunks(N, K * P * dtype.itemsize)
-    cols_buf = np.empty(K * size * P, dtype=dtype)
-    dcols_buf = np.empty(K * size * P, dtype=dtype)
-    dout_buf = np.empty(F * size * P, dtype=dtype)
-    dw_part = np.empty((K, F), dtype=dtype)
-    for part in chunks:
-        m = part.stop - part.start
-        cols = _im2col(xc[part], HH, WW, pad, stride, out=_prefix(cols_buf, (K, m * P)))
-        # (m, F, P) -> (F, m*P): the column order of cols (a view for a single image)
-        if m == 1 and dout.dtype == dtype:
-            dout_t = dout[part.start]
-        else:
-            dout_t = _prefix(dout_buf, (F, m, P))
-            np.copyto(dout_t, dout[part].transpose(1, 0, 2), casting="same_kind")
-            dout_t = dout_t.reshape(F, m * P)
-        # dw is formed transposed, dw.T += cols @ dout_t.T: the faster orientation in BLAS
-        dw_t += np.matmul(cols, dout_t.T, out=dw_part)
-        dcols = np.matmul(w2.T, dout_t, out=_prefix(dcols_buf, (K, m * P)))
-        _col2im(dcols, (m, C, H, W), HH, WW, pad, stride, out=dx[part])
-    dw = dw_t.T.reshape(w.shape)
+    workers = _workers()
+    chunks, size = _batch_chunks(N, K * P * dtype.itemsize, workers)
+
+    def work(parts):
+        cols_buf = np.empty(K * size * P, dtype=dtype)
+        dcols_buf = np.empty(K * size * P, dtype=dtype)
+        dout_buf = np.empty(F * size * P, dtype=dtype)
+        dw_t, dw_part = np.zeros((K, F), dtype=dtype), np.empty((K, F), dtype=dtype)
+        for part in parts:
+            m = part.stop - part.start
+            cols = _im2col(xc[part], HH, WW, pad, stride, out=_prefix(cols_buf, (K, m * P)))
+            # (m, F, P) -> (F, m*P): the column order of cols (a view for a single image)
+            if m == 1 and dout.dtype == dtype:
+                dout_t = dout[part.start]
+            else:
+                dout_t = _prefix(dout_buf, (F, m, P))
+                np.copyto(dout_t, dout[part].transpose(1, 0, 2), casting="same_kind")
+                dout_t = dout_t.reshape(F, m * P)
+            # dw is formed transposed, dw.T += cols @ dout_t.T: the faster orientation in BLAS
+            dw_t += np.matmul(cols, dout_t.T, out=dw_part)
+            dcols = np.matmul(w2.T, dout_t, out=_prefix(dcols_buf, (K, m * P)))
+            _col2im(dcols, (m, C, H, W), HH, WW, pad, stride, out=dx[part])
+        return dw_t
+
+    dw = sum(_run_blocks(work, chunks, workers)).T.reshape(w.shape)
     db = dout.sum(axis=(0, 2))
     return dx.astype(x.dtype, copy=False), dw.astype(w.dtype), db.astype(b.dtype, copy=False)
 

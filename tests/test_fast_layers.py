@@ -94,10 +94,13 @@ def test_conv_fast_equals_naive(core, dtype, x_shape, w_shape, stride, pad):
         assert_close(fast, naive, dtype)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("chunk_bytes", [1, 3 * 27 * 16 * 8])
-def test_conv_in_uneven_batch_blocks(core, chunk_bytes, monkeypatch):
-    # blocks of 1 image, then of 3 images (the last block holds the remaining 2)
+def test_conv_in_uneven_batch_blocks(core, chunk_bytes, threads, monkeypatch):
+    # blocks of 1 image, or of 3 images with the last block holding the remaining 2,
+    # shared by 1, 2 or 3 threads
     monkeypatch.setattr(fast_layers, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(fast_layers, "THREADS", threads)
     conv_param = {"stride": 2, "pad": 1}
     for dtype in (np.float32, np.float64):
         x, w, b = inputs((5, 3, 7, 8), (4, 3, 3, 3), dtype)
@@ -109,6 +112,18 @@ def test_conv_in_uneven_batch_blocks(core, chunk_bytes, monkeypatch):
         for fast, naive in zip(conv_backward_fast(dout.astype(dtype), cache),
                                conv_backward_naive(dout, cache_naive)):
             assert_close(fast, naive, dtype)
+
+
+def test_batch_blocks_cover_the_batch_in_equal_shares(monkeypatch):
+    monkeypatch.setattr(fast_layers, "CHUNK_BYTES", 100)
+    chunks, size = fast_layers._batch_chunks(10, 30, workers=2)    # 3 images fit a block
+    assert size == 3 and [(c.start, c.stop) for c in chunks] == [(0, 2), (2, 5), (5, 7), (7, 10)]
+    chunks, size = fast_layers._batch_chunks(7, 30, workers=1)     # one thread: 3 blocks
+    assert size == 3 and [(c.start, c.stop) for c in chunks] == [(0, 2), (2, 4), (4, 7)]
+    chunks, size = fast_layers._batch_chunks(7, 30, workers=2)     # 3 blocks -> 4 for 2 threads
+    assert size == 2 and [(c.start, c.stop) for c in chunks] == [(0, 1), (1, 3), (3, 5), (5, 7)]
+    chunks, size = fast_layers._batch_chunks(5, 1, workers=2)      # everything fits one block
+    assert size == 5 and len(chunks) == 1
 
 
 def test_conv_mixed_dtypes_follow_numpy_promotion(core):
