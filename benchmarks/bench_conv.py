@@ -4,6 +4,7 @@ Run from the kit folder::
 
     python benchmarks/bench_conv.py             # both shapes, float32 and float64
     python benchmarks/bench_conv.py --shape a --dtype float64 --repeats 3
+    python benchmarks/bench_conv.py --threads 1 --cpu-time   # fair on a busy machine
 
 Every number is the best of ``--repeats`` runs, timed in this process, so the
 ratios compare like with like even on a busy machine. Columns:
@@ -19,6 +20,11 @@ GFLOP/s counts 2*N*F*H'*W'*C*HH*WW for the forward and twice that for the
 backward (dw and dx are one such product each); it is printed next to a plain
 numpy matmul of the same size and dtype as the forward's product, measured in
 the same run, which is the ceiling an im2col convolution can approach.
+
+``--threads N`` gives every contender N threads (BLAS, the kit's worker
+threads, PyTorch). On a machine shared with other jobs, wall times of
+multi-threaded code swing wildly; ``--threads 1 --cpu-time`` then measures
+the CPU time each single-threaded contender needs, which stays comparable.
 """
 import argparse
 import time
@@ -42,16 +48,19 @@ SHAPES = {
 POOL = {"pool_height": 2, "pool_width": 2, "stride": 2}
 
 
+CLOCK = time.perf_counter
+
+
 def best_time(fn, repeats, min_time=0.05):
-    """Best wall time of one call of fn over `repeats` rounds (each round >= min_time)."""
+    """Best time of one call of fn over `repeats` rounds (each round >= min_time)."""
     fn()  # warm up (allocations, BLAS threads, lazy imports)
     best = float("inf")
     for _ in range(repeats):
-        calls, start = 0, time.perf_counter()
+        calls, start = 0, CLOCK()
         while True:
             fn()
             calls += 1
-            elapsed = time.perf_counter() - start
+            elapsed = CLOCK() - start
             if elapsed >= min_time:
                 break
         best = min(best, elapsed / calls)
@@ -202,7 +211,13 @@ def main():
                         default=["float64", "float32"])
     parser.add_argument("--repeats", type=int, default=5, help="timing rounds, best kept (default 5)")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch reference")
+    parser.add_argument("--threads", type=int, help="threads for every contender (default: as configured)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with process CPU time instead of wall time (use with --threads 1)")
     args = parser.parse_args()
+    global CLOCK
+    if args.cpu_time:
+        CLOCK = time.process_time
 
     torch = None
     if not args.no_torch:
@@ -213,11 +228,22 @@ def main():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         print(f"im2col core: {fast_layers.active_core()} ({fast_layers.extension_path()})")
+    limit = None
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+        limit = threadpool_limits(limits=args.threads, user_api="blas")
+        fast_layers.THREADS = args.threads
+        if torch is not None:
+            torch.set_num_threads(args.threads)
     if torch is not None:
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"timing: best of {args.repeats}, {'process CPU time' if args.cpu_time else 'wall time'}, "
+          f"threads: {args.threads or 'as configured'}")
     for name in args.shape:
         for dtype in args.dtype:
             run_case(name, np.dtype(dtype).type, args.repeats, torch)
+    if limit is not None:
+        limit.restore_original_limits()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Fast convolution and max pooling: im2col plus one matrix multiply.
+"""Fast convolution and max pooling: im2col plus matrix multiplies.
 
 Same results as the naive layers in ``course_utils.layers`` (up to float
 rounding), many times faster. The unfolding (im2col) and folding (col2im)
@@ -8,9 +8,18 @@ cores produce the same column layout (see ``course_utils.im2col``)::
 
     cols: (C*HH*WW, N*H'*W'),  row = (c, i, j) filter tap, column = (n, oh, ow)
 
-so a convolution is ``w.reshape(F, -1) @ cols`` -> (F, N, H', W') followed by
-a cheap swap of the first two axes, and its backward pass is two matmuls
-(``dw`` and the column gradient) plus one col2im.
+so a convolution is the single product ``w.reshape(F, -1) @ cols`` ->
+(F, N, H', W'), and its backward pass is ``dw = dout_t @ cols.T`` and
+``dx = col2im(w.T @ dout_t)`` with ``dout_t`` = dout as (F, N*H'*W').
+
+Because the batch is the outermost column index, the columns of images n0:n1
+are exactly ``im2col(x[n0:n1])``. The layers use that to run those products
+block by block (each block's columns about ``CHUNK_BYTES``, so they are still
+in the CPU cache when the matmul reads them, and the full column matrix,
+often hundreds of MB, is never allocated); each block's product writes
+straight into its slice of the (N, F, H', W') output, so no transpose copy is
+needed either. Blocks are shared by ``THREADS`` worker threads, each calling
+single-threaded BLAS (see ``_thread_pool``).
 
 ``active_core()`` says which core runs; ``use_core("numpy")`` /
 ``using_core("numpy")`` force one (tests run both paths this way).
@@ -206,14 +215,12 @@ def conv_forward_fast(x, w, b, conv_param):
 
     x: (N, C, H, W), w: (F, C, HH, WW), b: (F,), conv_param: ``stride``, ``pad``.
     Returns out (N, F, H', W') with H' = 1 + (H + 2*pad - HH) // stride, and a
-    cache for ``conv_backward_fast``. float32 inputs give float32 output.
+    cache (x, w, b, conv_param) for ``conv_backward_fast``. The dtype is that
+    of x, w and b together (float32 inputs give float32 output).
 
-    The product ``w.reshape(F, -1) @ cols`` is computed for a block of images
-    at a time (columns of one block take about ``CHUNK_BYTES``): the block's
-    columns stay in the CPU cache between being written and multiplied, and
-    the whole (C*HH*WW, N*H'*W') matrix, often hundreds of MB, never exists.
-    The column block of images n0:n1 is ``im2col(x[n0:n1])``, so the result is
-    the same as one matmul over all columns.
+    ``w.reshape(F, -1) @ cols`` is formed one cache-sized block of images at a
+    time (see the module docstring); the result equals one matmul over all
+    columns.
     """
     stride, pad, out_h, out_w, dtype = _conv_dims(x, w, b, conv_param)
     N = x.shape[0]

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from course_utils import fast_layers
+from course_utils import cli, fast_layers
 from course_utils.fast_layers import (
     conv_backward_fast,
     conv_forward_fast,
@@ -308,6 +308,23 @@ def test_fallback_when_extension_is_missing(monkeypatch, reload_fast_layers):
     assert out.dtype == np.float32
     assert_close(out, out_naive, np.float32)
     assert_close(dx, conv_backward_naive(np.ones_like(out_naive), cache_naive)[0], np.float32)
+
+
+def test_course_kit_core_without_extension(monkeypatch, reload_fast_layers, capsys):
+    monkeypatch.setitem(sys.modules, fast_layers.EXTENSION, None)
+    reload_fast_layers()
+    assert cli.main(["core"]) == 0
+    printed = capsys.readouterr().out
+    assert "active core: numpy" in printed
+    assert "not found" in printed and "pip install -e ." in printed
+
+
+def test_course_kit_core_reports_active_core(capsys):
+    assert cli.main(["core"]) == 0
+    printed = capsys.readouterr().out
+    assert f"active core: {fast_layers.active_core()}" in printed
+    if COMPILED_BUILT:
+        assert fast_layers.extension_path() in printed
 
 
 @pytest.mark.skipif(not COMPILED_BUILT, reason="compiled core not built: run `pip install -e .`")
