@@ -132,6 +132,8 @@ def _batch_chunks(N, bytes_per_image, workers):
     a multiple of ``workers`` so that the threads get equal shares. Returns
     the slices and the largest block size.
     """
+    if N == 0:
+        return [], 1
     size = max(1, min(N, CHUNK_BYTES // max(1, bytes_per_image)))
     count = math.ceil(N / size)
     if count > 1 and workers > 1:

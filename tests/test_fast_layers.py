@@ -126,6 +126,18 @@ def test_batch_blocks_cover_the_batch_in_equal_shares(monkeypatch):
     assert size == 5 and len(chunks) == 1
 
 
+def test_empty_batch(core):
+    x = np.zeros((0, 3, 5, 5))
+    out, cache = conv_forward_fast(x, np.ones((2, 3, 3, 3)), np.zeros(2), {"stride": 1, "pad": 1})
+    assert out.shape == (0, 2, 5, 5)
+    dx, dw, db = conv_backward_fast(out, cache)
+    assert dx.shape == x.shape and np.array_equal(dw, np.zeros((2, 3, 3, 3))) and np.array_equal(db, [0, 0])
+    for pool_param in ({"pool_height": 2, "pool_width": 2, "stride": 2},
+                       {"pool_height": 3, "pool_width": 2, "stride": 1}):
+        out, cache = max_pool_forward_fast(x, pool_param)
+        assert out.shape[0] == 0 and max_pool_backward_fast(out, cache).shape == x.shape
+
+
 def test_conv_mixed_dtypes_follow_numpy_promotion(core):
     x, w, b = inputs((2, 2, 5, 5), (3, 2, 3, 3), np.float32)
     out, cache = conv_forward_fast(x, w.astype(np.float64), b, {"stride": 1, "pad": 1})
