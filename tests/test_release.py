@@ -44,7 +44,8 @@ def test_release_contents(toy, tmp_path, capsys):
     assert ANSWER_PLACEHOLDER in nb.cells[-1].source and "linear" not in nb.cells[-1].source
     assert code[1].metadata["tags"] == ["graded:toy.double"]
     questions = json.loads(files["assignments/assignment1/questions.json"])
-    assert list(questions["questions"]) == ["double", "square"]
+    assert [q["name"] for q in questions["questions"]] == ["double", "square"]
+    assert questions["notebooks"] == ["assignments/assignment1/toy.ipynb"]
     assert "hidden" not in json.dumps(questions)
 
 

@@ -74,13 +74,13 @@ class Manifest:
         return Manifest(self.assignment, kept, self.run_points, self.path)
 
     def public(self):
-        """What students may see (written to the release as questions.json)."""
+        """What students may see (written to the release as questions.json), in manifest order."""
         return {
-            "questions": {
-                name: {"title": q.title, "points": q.points, "functions": q.functions,
-                       "cells": q.cells, "public": q.public}
+            "questions": [
+                {"name": name, "title": q.title, "points": q.points, "functions": q.functions,
+                 "cells": q.cells, "public": q.public}
                 for name, q in self.questions.items()
-            },
+            ],
         }
 
 

@@ -55,14 +55,16 @@ def main(args):
 def load_questions(root, assignment):
     """The public question list: questions.json in a release, the manifest in the source."""
     path = Path(root) / "assignments" / assignment / "questions.json"
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))["questions"]
     manifest = Path(root) / "grading" / assignment / "manifest.toml"
-    if manifest.exists():
+    if path.exists():
+        listed = json.loads(path.read_text(encoding="utf-8"))["questions"]
+    elif manifest.exists():
         from course_utils.grading.manifest import load_manifest
 
-        return load_manifest(manifest).public()["questions"]
-    return None
+        listed = load_manifest(manifest).public()["questions"]
+    else:
+        return None
+    return {spec["name"]: spec for spec in listed}
 
 
 def validate(root, assignment, questions, timeout=900):
