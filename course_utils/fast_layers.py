@@ -229,21 +229,25 @@ def conv_forward_fast(x, w, b, conv_param):
     F, C, HH, WW = w.shape
     K, P = C * HH * WW, out_h * out_w
     xc = np.ascontiguousarray(x, dtype=dtype)
-    w2 = np.ascontiguousarray(w.reshape(F, K), dtype=dtype)
+    # the bias rides along as an extra column of w against a row of ones in cols
+    wb = np.empty((F, K + 1), dtype=dtype)
+    wb[:, :K] = w.reshape(F, K)
+    wb[:, K] = b
     out = np.empty((N, F, P), dtype=dtype)
     workers = _workers()
-    chunks, size = _batch_chunks(N, K * P * dtype.itemsize, workers)
+    chunks, size = _batch_chunks(N, (K + 1) * P * dtype.itemsize, workers)
 
     def work(parts):
-        buffer = np.empty(K * size * P, dtype=dtype)
+        buffer = np.empty((K + 1) * size * P, dtype=dtype)
         for part in parts:
             m = part.stop - part.start
-            cols = _im2col(xc[part], HH, WW, pad, stride, out=_prefix(buffer, (K, m * P)))
-            # (F, K) @ (m, K, P) -> (m, F, P): lands in out without a transpose copy
-            np.matmul(w2, cols.reshape(K, m, P).transpose(1, 0, 2), out=out[part])
+            cols = _prefix(buffer, (K + 1, m * P))
+            _im2col(xc[part], HH, WW, pad, stride, out=cols[:K])
+            cols[K] = 1
+            # (F, K+1) @ (m, K+1, P) -> (m, F, P): lands in out without a transpose copy
+            np.matmul(wb, cols.reshape(K + 1, m, P).transpose(1, 0, 2), out=out[part])
 
     _run_blocks(work, chunks, workers)
-    out += b.astype(dtype, copy=False)[:, None]
     cache = (x, w, b, conv_param)
     return out.reshape(N, F, out_h, out_w), cache
 
