@@ -169,7 +169,8 @@ def _thread_pool():
         return _pool
 
 
-def _workers():
+def worker_threads():
+    """Threads a large batch is split over: ``THREADS`` if set, else the BLAS thread count."""
     if THREADS is not None:
         return max(1, int(THREADS))
     executor, blas, workers = _thread_pool()
@@ -234,7 +235,7 @@ def conv_forward_fast(x, w, b, conv_param):
     wb[:, :K] = w.reshape(F, K)
     wb[:, K] = b
     out = np.empty((N, F, P), dtype=dtype)
-    workers = _workers()
+    workers = worker_threads()
     chunks, size = _batch_chunks(N, (K + 1) * P * dtype.itemsize, workers)
 
     def work(parts):
@@ -269,7 +270,7 @@ def conv_backward_fast(dout, cache):
     xc = np.ascontiguousarray(x, dtype=dtype)
     w2 = np.ascontiguousarray(w.reshape(F, K), dtype=dtype)
     dx = np.empty((N, C, H, W), dtype=dtype)
-    workers = _workers()
+    workers = worker_threads()
     chunks, size = _batch_chunks(N, K * P * dtype.itemsize, workers)
 
     def work(parts):

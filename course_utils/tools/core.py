@@ -17,6 +17,7 @@ def main(args):
         from course_utils import fast_layers
     core = fast_layers.active_core()
     print(f"active core: {core}")
+    print(f"threads:     {fast_layers.worker_threads()} (blocks of a batch run in parallel)")
     if core == "cython":
         print(f"extension:   {fast_layers.extension_path()}")
         return 0
