@@ -124,7 +124,7 @@ cdef inline void _valid_range(Py_ssize_t j, Py_ssize_t size, Py_ssize_t pad, Py_
 cdef void _im2col(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t fh, Py_ssize_t fw,
                   Py_ssize_t pad, Py_ssize_t stride, Py_ssize_t out_h, Py_ssize_t out_w) noexcept nogil:
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t c, i, j, n, oh, ow, ih, row, lo, hi
+    cdef Py_ssize_t c, i, j, n, oh, ow, ih, row, lo = 0, hi = 0
     cdef real* dst
     cdef const real* src
     for c in range(C):
@@ -154,7 +154,7 @@ cdef void _im2col(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t fh, 
 cdef void _col2im(const real[:, ::1] cols, real[:, :, :, ::1] dx, Py_ssize_t fh, Py_ssize_t fw,
                   Py_ssize_t pad, Py_ssize_t stride, Py_ssize_t out_h, Py_ssize_t out_w) noexcept nogil:
     cdef Py_ssize_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
-    cdef Py_ssize_t c, i, j, n, oh, ow, ih, row, lo, hi
+    cdef Py_ssize_t c, i, j, n, oh, ow, ih, row, lo = 0, hi = 0
     cdef real* dst
     cdef const real* src
     # one (n, c) image plane at a time, so the accumulation target stays in L1
@@ -176,4 +176,3 @@ cdef void _col2im(const real[:, ::1] cols, real[:, :, :, ::1] dx, Py_ssize_t fh,
                         else:
                             for ow in range(lo, hi):
                                 dst[ow * stride] += src[ow]
-
