@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 
 from course_utils import fast_layers
+from course_utils.conv_shapes import conv_output_shape
 from course_utils.layers import (
     conv_backward_naive,
     conv_forward_naive,
@@ -142,8 +143,7 @@ def run_case(name, dtype, repeats, torch):
     b = rng.standard_normal(w_shape[0]).astype(dtype)
     conv_param = {"stride": stride, "pad": pad}
     N, F = x_shape[0], w_shape[0]
-    out_h = 1 + (x_shape[2] + 2 * pad - w_shape[2]) // stride
-    out_w = 1 + (x_shape[3] + 2 * pad - w_shape[3]) // stride
+    out_h, out_w = conv_output_shape(x_shape[2], x_shape[3], w_shape[2], w_shape[3], pad, stride)
     K = int(np.prod(w_shape[1:]))
     flops = 2.0 * N * F * out_h * out_w * K
 

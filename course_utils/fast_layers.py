@@ -319,20 +319,20 @@ def max_pool_forward_fast(x, pool_param):
     """
     ph, pw, stride, out_h, out_w = _pool_dims(x, pool_param)
     if ph == pw == stride and x.shape[2] % ph == 0 and x.shape[3] % pw == 0:
-        out, saved = _pool_forward_reshape(x, ph, pw)
+        out, saved = _pool_forward_reshape(x, ph, pw, out_h, out_w)
         return out, ("reshape", x, saved, pool_param)
     out, saved = _pool_forward_im2col(x, ph, pw, stride, out_h, out_w)
     return out, ("im2col", x, saved, pool_param)
 
 
-def _pool_forward_reshape(x, ph, pw):
+def _pool_forward_reshape(x, ph, pw, out_h, out_w):
     """Windows that tile x exactly: a reshape exposes window offsets as axes 3 and 5.
 
     The maximum is taken offset by offset with ``np.maximum`` on strided slices,
     which is many times faster than ``max(axis=(3, 5))`` over the 6-D view.
     """
-    N, C, H, W = x.shape
-    windows = x.reshape(N, C, H // ph, ph, W // pw, pw)
+    N, C = x.shape[:2]
+    windows = x.reshape(N, C, out_h, ph, out_w, pw)
     out = windows[:, :, :, 0, :, 0].copy()
     for i in range(ph):
         for j in range(pw):

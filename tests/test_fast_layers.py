@@ -222,7 +222,7 @@ def test_pool_reshape_path_equals_im2col_path(core, relu):
     x = np.random.default_rng(8).standard_normal((3, 2, 6, 8))
     if relu:
         x = np.maximum(x, 0.0)
-    out_r, arg_r = fast_layers._pool_forward_reshape(x, 2, 2)
+    out_r, arg_r = fast_layers._pool_forward_reshape(x, 2, 2, 3, 4)
     out_i, arg_i = fast_layers._pool_forward_im2col(x, 2, 2, 2, 3, 4)
     assert np.array_equal(out_r, out_i)
     dout = np.random.default_rng(9).standard_normal(out_r.shape)
