@@ -185,12 +185,37 @@ def _run_blocks(work, chunks, workers):
     executor, blas, pool_workers = _thread_pool()
     count = len(chunks)
     shares = [chunks[k * count // workers:(k + 1) * count // workers] for k in range(workers)]
-    limit = blas.limit(limits=1) if blas is not None else contextlib.nullcontext()
-    with limit:
+    with _single_threaded_blas(blas):
         if executor is None or pool_workers < workers:   # THREADS asks for more than we keep
             with ThreadPoolExecutor(workers) as extra:
                 return list(extra.map(work, shares))
         return list(executor.map(work, shares))
+
+
+_blas_limit = None   # threadpoolctl limiter while any parallel section runs
+_blas_users = 0
+
+
+@contextlib.contextmanager
+def _single_threaded_blas(blas):
+    """BLAS on one thread while inside; reference counted, so overlapping calls
+    from several user threads restore the original setting only at the very end."""
+    global _blas_limit, _blas_users
+    if blas is None:
+        yield
+        return
+    with _pool_lock:
+        if _blas_users == 0:
+            _blas_limit = blas.limit(limits=1)
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _pool_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
 
 
 def _conv_dims(x, w, b, conv_param):

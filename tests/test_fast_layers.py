@@ -1,6 +1,7 @@
 """Fast conv / max pool: equal to the naive layers on both cores, gradients, fallback, errors."""
 import importlib
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -112,6 +113,32 @@ def test_conv_in_uneven_batch_blocks(core, chunk_bytes, threads, monkeypatch):
         for fast, naive in zip(conv_backward_fast(dout.astype(dtype), cache),
                                conv_backward_naive(dout, cache_naive)):
             assert_close(fast, naive, dtype)
+
+
+def test_concurrent_calls_from_user_threads(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    blas_threads = [lib["num_threads"] for lib in threadpoolctl.threadpool_info()]
+    monkeypatch.setattr(fast_layers, "CHUNK_BYTES", 1 << 12)
+    monkeypatch.setattr(fast_layers, "THREADS", 2)
+    x, w, b = inputs((16, 4, 8, 8), (5, 4, 3, 3), np.float64)
+    conv_param = {"stride": 1, "pad": 1}
+    expected = conv_forward_naive(x, w, b, conv_param)[0]
+    errors = []
+
+    def user():
+        for _ in range(5):
+            out, cache = conv_forward_fast(x, w, b, conv_param)
+            conv_backward_fast(out, cache)
+            errors.append(rel_error(out, expected))
+
+    threads = [threading.Thread(target=user) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(errors) == 15 and max(errors) < 1e-10
+    # the single-threaded BLAS setting of the parallel sections is undone at the end
+    assert [lib["num_threads"] for lib in threadpoolctl.threadpool_info()] == blas_threads
 
 
 def test_batch_blocks_cover_the_batch_in_equal_shares(monkeypatch):
