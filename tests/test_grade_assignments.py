@@ -13,6 +13,7 @@ from course_utils.grading.batch import calibrate
 from course_utils.grading.collect import write_zip
 from course_utils.grading.kit import assignments, editable_modules, notebooks
 from course_utils.grading.manifest import load_manifest
+from course_utils.grading.notebook_checks import check_notebook
 from course_utils.grading.runner import StepLimits
 from course_utils.grading.sandbox import prepare
 from course_utils.markers import find_regions, region_owners
@@ -27,7 +28,7 @@ BROKEN = {"assignment1": ("course_utils/classifiers/linear_svm.py", "svm_loss_ve
 @pytest.mark.parametrize("assignment", MANIFESTS)
 def test_manifest_matches_hidden_tests_and_notebooks(assignment, tmp_path):
     manifest = load_manifest(REPO / "grading" / assignment / "manifest.toml")
-    context = prepare(REPO, assignment, tmp_path)
+    context = prepare(REPO, assignment, tmp_path, manifest)
     expected = calibrate(context, manifest, tmp_path, StepLimits(wall_seconds=300))
     assert expected  # raises above when a pattern or tag matches nothing
     for name, question in manifest.questions.items():
@@ -73,10 +74,13 @@ def test_assignment1_reference_full_release_zero_broken_loses_one_question(tmp_p
     results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
     for data in results.values():
         check_results_schema(data)
-    full = manifest.max_points + manifest.run_points * len(notebooks(REPO, assignment))
+    run = [check_notebook(REPO / rel).run_ok for rel in notebooks(REPO, assignment)]  # the reference's own run
+    full = manifest.max_points + manifest.run_points * sum(run)
     reference = results["reference"]
     assert reference["score"] == full, [t for t in reference["tests"] if t["status"] == "failed"]
     assert results["untouched_release"]["score"] == 0
-    lost = {t["name"].split(":")[0]: t["max_score"] - t["score"] for t in results["broken"]["tests"]}
+    lost = {t["name"].split(":")[0]: t["max_score"] - t["score"] for t in results["broken"]["tests"]
+            if not t["name"].startswith("run:")}
     assert {name for name, points in lost.items() if points} == {question}
     assert results["broken"]["score"] == full - manifest.questions[question].points
+    assert results["broken"]["max_score"] == manifest.max_points + manifest.run_points * len(run)

@@ -49,7 +49,7 @@ def run(source, assignment, submission, results, manifest_path=None, timeout=900
     limits = StepLimits(wall_seconds=timeout, cpu_seconds=int(timeout), memory_mb=memory_mb,
                         test_seconds=min(300.0, timeout))
     with tempfile.TemporaryDirectory(prefix="course-kit-autograder-") as tmp:
-        context = sandbox.prepare(source, assignment, Path(tmp) / "batch")
+        context = sandbox.prepare(source, assignment, Path(tmp) / "batch", manifest)
         expected = calibrate(context, manifest, Path(tmp) / "batch", limits)
         target = find_submission(submission, context.editable + context.notebooks)
         record = grade_submission(target, context, manifest, Path(tmp) / "work", limits, expected,

@@ -83,7 +83,7 @@ def grade_batch(submissions, out, source, assignment, manifest, jobs=1, limits=S
     work = out / ".work" if keep else Path(tempfile.mkdtemp(prefix="course-kit-grade-"))
     try:
         if todo:
-            context = sandboxes.prepare(source, assignment, work / "_batch")
+            context = sandboxes.prepare(source, assignment, work / "_batch", manifest)
             expected = calibrate(context, manifest, work / "_batch", limits)
             bar = _progress(len(todo), progress)
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:

@@ -4,6 +4,7 @@
 
     assignment = "assignment1"
     run_points = 1   # per notebook that was run top to bottom without errors (optional)
+    shared_tests = ["test_layers.py"]   # hidden tests shared by assignments, from grading/shared/
 
     [questions.knn_no_loops]
     title = "k-NN: fully vectorised distances"
@@ -23,7 +24,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 _QUESTION_KEYS = {"title", "points", "functions", "hidden", "cells", "public"}
-_TOP_KEYS = {"assignment", "run_points", "questions"}
+_TOP_KEYS = {"assignment", "run_points", "shared_tests", "questions"}
 
 
 class ManifestError(ValueError):
@@ -53,6 +54,7 @@ class Manifest:
     questions: dict
     run_points: float = 0.0
     path: Path = None
+    shared_tests: list = field(default_factory=list)
 
     @property
     def max_points(self):
@@ -71,7 +73,7 @@ class Manifest:
             cells = [t for t in q.cells if notebooks is None or tag_notebook(t) in notebooks]
             if q.hidden or cells:
                 kept[name] = Question(q.name, q.title, q.points, list(q.functions), list(q.hidden), cells, list(q.public))
-        return Manifest(self.assignment, kept, self.run_points, self.path)
+        return Manifest(self.assignment, kept, self.run_points, self.path, list(self.shared_tests))
 
     def public(self):
         """What students may see (written to the release as questions.json), in manifest order."""
@@ -139,4 +141,7 @@ def manifest_from_dict(data, path=None):
     run_points = data.get("run_points", 0)
     if isinstance(run_points, bool) or not isinstance(run_points, (int, float)) or run_points < 0:
         raise ManifestError(f"{where}: run_points must be a number >= 0, got {run_points!r}")
-    return Manifest(data["assignment"], questions, float(run_points), path)
+    shared = data.get("shared_tests", [])
+    if not isinstance(shared, list) or not all(isinstance(n, str) and "/" not in n for n in shared):
+        raise ManifestError(f"{where}: shared_tests must be a list of file names in grading/shared/")
+    return Manifest(data["assignment"], questions, float(run_points), path, shared)

@@ -37,12 +37,26 @@ class BatchContext:
     release: Path          # the student release (stubs)
     reference: Path        # folder holding course_utils_reference/
     grader: Path           # folder holding the pytest plugin
-    hidden: Path           # the assignment's hidden tests in the source (may not exist)
+    hidden: list           # hidden test files/folders to copy, in order (shared ones first)
     editable: list         # editable module paths
     notebooks: list        # the assignment's notebook paths (kit-relative)
 
 
-def prepare(source, assignment, work):
+def hidden_sources(source, assignment, manifest):
+    """What goes into a sandbox's hidden/: grading/shared/conftest.py and the manifest's
+    shared tests, then the assignment's own hidden/ folder (which may override them)."""
+    from course_utils.grading.manifest import ManifestError
+
+    shared = Path(source) / "grading" / "shared"
+    names = (["conftest.py"] if (shared / "conftest.py").exists() else []) + list(manifest.shared_tests)
+    missing = [n for n in names if not (shared / n).is_file()]
+    if missing:
+        raise ManifestError(f"{manifest.path}: shared_tests {missing} are not in {shared}")
+    own = Path(source) / "grading" / assignment / "hidden"
+    return [shared / n for n in names] + ([own] if own.is_dir() else [])
+
+
+def prepare(source, assignment, work, manifest):
     """Build the per-batch folders under ``work``; return a BatchContext."""
     from course_utils.tools.release import write_release
 
@@ -57,7 +71,7 @@ def prepare(source, assignment, work):
     write_reference_package(source / "course_utils", reference / REFERENCE_PACKAGE)
     grader = install_plugin(work / "grader")
     return BatchContext(source, assignment, release, reference, grader,
-                        source / "grading" / assignment / "hidden",
+                        hidden_sources(source, assignment, manifest),
                         editable_modules(source), notebooks(source, assignment))
 
 
@@ -95,10 +109,12 @@ def build(context, student_files, dest):
         if rel in student_files:
             shutil.copyfile(student_files[rel], student / Path(rel).name)
     hidden = dest / "hidden"
-    if context.hidden.is_dir():
-        shutil.copytree(context.hidden, hidden, ignore=_IGNORED)
-    else:
-        hidden.mkdir()
+    hidden.mkdir()
+    for item in context.hidden:
+        if item.is_dir():
+            shutil.copytree(item, hidden, ignore=_IGNORED, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(item, hidden / item.name)
     (hidden / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     nbval = dest / "nbval"
     nbval.mkdir()

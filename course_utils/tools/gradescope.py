@@ -81,8 +81,8 @@ def bundle_files(source, assignment):
         raise FileNotFoundError(f"no manifest {manifest}: write it before building the bundle")
     files = [p.name for p in sorted(source.iterdir())
              if p.is_file() and not p.name.startswith(".") and _kept(p.name)]
-    for folder in ("course_utils", f"assignments/{assignment}", f"grading/{assignment}"):
-        for path in sorted((source / folder).rglob("*")):
+    for folder in ("course_utils", f"assignments/{assignment}", f"grading/{assignment}", "grading/shared"):
+        for path in sorted((source / folder).rglob("*")) if (source / folder).is_dir() else []:
             parts = path.relative_to(source).parts
             if path.is_file() and not path.is_symlink() and all(_kept(p) for p in parts):
                 if path.suffix == ".c" and path.with_suffix(".pyx").exists():

@@ -1,4 +1,7 @@
-"""Shared helpers of the hidden tests (instructor-only; never released).
+"""Helpers of every assignment's hidden tests (instructor-only; never released).
+
+The grader copies this file, the manifest's ``shared_tests`` and the
+assignment's own ``hidden/`` folder into one sandbox folder.
 
 The grader puts the student's kit first on the path (``course_utils``) and the
 instructor's reference next to it as ``course_utils_reference``. Student

@@ -1,4 +1,4 @@
-"""Networks: initial parameters (same seed), then loss and gradients with identical parameters."""
+"""Networks (two-layer, fully connected, three-layer convolutional): initial parameters (same seed), then loss and gradients with identical parameters."""
 import numpy as np
 import pytest
 from conftest import assert_same
