@@ -47,12 +47,19 @@ def check_positive_int(value, name, minimum=1):
     return int(value)
 
 
-def check_keys(mapping, name, required):
-    """Require every key of ``required`` in ``mapping``."""
+def check_keys(mapping, name, required=()):
+    """Require a dict holding every key of ``required``."""
+    if not isinstance(mapping, dict):
+        raise ValueError(f"{name} must be a dict, got {type(mapping).__name__}")
     missing = [k for k in required if k not in mapping]
     if missing:
         raise ValueError(f"{name} is missing key(s) {missing}; expected {list(required)}")
     return mapping
+
+
+def check_dout(dout, shape):
+    """Require an upstream gradient of exactly the forward output's shape."""
+    return check_array(dout, "dout", ndim=len(shape), shape=shape, floating=True)
 
 
 def _fmt(shape):

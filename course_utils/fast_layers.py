@@ -34,8 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from course_utils.checks import check_array, check_keys
-from course_utils.conv_shapes import conv_output_shape, pool_output_shape
+from course_utils.checks import check_dout
+from course_utils.conv_shapes import conv_geometry, pool_geometry
 from course_utils.im2col import col2im_indices, im2col_indices
 
 EXTENSION = "course_utils.im2col_cython"
@@ -218,26 +218,6 @@ def _single_threaded_blas(blas):
                 _blas_limit = None
 
 
-def _conv_dims(x, w, b, conv_param):
-    """Validate conv inputs like the naive layer; return (stride, pad, out_h, out_w, dtype)."""
-    check_array(x, "x", ndim=4, floating=True)
-    check_array(w, "w", ndim=4, floating=True)
-    if w.shape[1] != x.shape[1]:
-        raise ValueError(
-            f"w must have as many channels as x: x has C={x.shape[1]} (x {x.shape}), "
-            f"w has {w.shape[1]} (w {w.shape})"
-        )
-    check_array(b, "b", ndim=1, shape=(w.shape[0],), floating=True)
-    check_keys(conv_param, "conv_param", ["stride", "pad"])
-    stride, pad = conv_param["stride"], conv_param["pad"]
-    out_h, out_w = conv_output_shape(x.shape[2], x.shape[3], w.shape[2], w.shape[3], pad, stride)
-    return int(stride), int(pad), out_h, out_w, np.result_type(x, w, b)
-
-
-def _check_dout(dout, shape):
-    return check_array(dout, "dout", ndim=len(shape), shape=shape, floating=True)
-
-
 def conv_forward_fast(x, w, b, conv_param):
     """Convolution (cross-correlation) by im2col and matmul.
 
@@ -250,7 +230,8 @@ def conv_forward_fast(x, w, b, conv_param):
     time (see the module docstring); the result equals one matmul over all
     columns.
     """
-    stride, pad, out_h, out_w, dtype = _conv_dims(x, w, b, conv_param)
+    stride, pad, out_h, out_w = conv_geometry(x, w, b, conv_param)
+    dtype = np.result_type(x, w, b)
     N = x.shape[0]
     F, C, HH, WW = w.shape
     K, P = C * HH * WW, out_h * out_w
@@ -286,11 +267,12 @@ def conv_backward_fast(dout, cache):
     ``dw += dout_block @ cols.T`` and ``dx_block = col2im(w.T @ dout_block)``.
     """
     x, w, b, conv_param = cache
-    stride, pad, out_h, out_w, dtype = _conv_dims(x, w, b, conv_param)
+    stride, pad, out_h, out_w = conv_geometry(x, w, b, conv_param)
+    dtype = np.result_type(x, w, b)
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     K, P = C * HH * WW, out_h * out_w
-    _check_dout(dout, (N, F, out_h, out_w))
+    check_dout(dout, (N, F, out_h, out_w))
     dout = dout.reshape(N, F, P)
     xc = np.ascontiguousarray(x, dtype=dtype)
     w2 = np.ascontiguousarray(w.reshape(F, K), dtype=dtype)
@@ -324,15 +306,6 @@ def conv_backward_fast(dout, cache):
     return dx.astype(x.dtype, copy=False), dw.astype(w.dtype), db.astype(b.dtype, copy=False)
 
 
-def _pool_dims(x, pool_param):
-    """Validate pooling inputs like the naive layer; return (ph, pw, stride, out_h, out_w)."""
-    check_array(x, "x", ndim=4, floating=True)
-    check_keys(pool_param, "pool_param", ["pool_height", "pool_width", "stride"])
-    ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
-    out_h, out_w = pool_output_shape(x.shape[2], x.shape[3], ph, pw, stride)
-    return int(ph), int(pw), int(stride), out_h, out_w
-
-
 def max_pool_forward_fast(x, pool_param):
     """Max pooling, x: (N, C, H, W) -> out (N, C, H', W'), and a cache.
 
@@ -342,7 +315,7 @@ def max_pool_forward_fast(x, pool_param):
     several entries of a window tie for the max, the gradient goes to the
     first one in row-major order, like the naive layer.
     """
-    ph, pw, stride, out_h, out_w = _pool_dims(x, pool_param)
+    ph, pw, stride, out_h, out_w = pool_geometry(x, pool_param)
     if ph == pw == stride and x.shape[2] % ph == 0 and x.shape[3] % pw == 0:
         out, saved = _pool_forward_reshape(x, ph, pw, out_h, out_w)
         return out, ("reshape", x, saved, pool_param)
@@ -378,9 +351,9 @@ def _pool_forward_im2col(x, ph, pw, stride, out_h, out_w):
 def max_pool_backward_fast(dout, cache):
     """Backward pass of ``max_pool_forward_fast``: dout (N, C, H', W') -> dx (N, C, H, W)."""
     method, x, saved, pool_param = cache
-    ph, pw, stride, out_h, out_w = _pool_dims(x, pool_param)
+    ph, pw, stride, out_h, out_w = pool_geometry(x, pool_param)
     N, C, H, W = x.shape
-    _check_dout(dout, (N, C, out_h, out_w))
+    check_dout(dout, (N, C, out_h, out_w))
     if method == "reshape":
         return _pool_backward_reshape(dout, x, saved, ph, pw)
     return _pool_backward_im2col(dout, x, saved, ph, pw, stride)

@@ -13,12 +13,13 @@ import numpy as np
 
 from course_utils.checks import (
     check_array,
+    check_dout,
     check_keys,
     check_labels,
     check_positive_int,
     implemented,
 )
-from course_utils.conv_shapes import conv_output_shape, pool_output_shape
+from course_utils.conv_shapes import conv_geometry, pool_geometry
 
 _MODES = ("train", "test")
 
@@ -31,22 +32,11 @@ def _is_number(value):
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
-def _check_param(param, name, required=()):
-    """Require a dict holding the ``required`` keys."""
-    if not isinstance(param, dict):
-        raise ValueError(f"{name} must be a dict, got {type(param).__name__}")
-    return check_keys(param, name, required)
-
-
 def _check_mode(param, name):
     mode = param["mode"]
     if mode not in _MODES:
         raise ValueError(f"{name}['mode'] must be 'train' or 'test', got {mode!r}")
     return mode
-
-
-def _check_dout(dout, shape):
-    return check_array(dout, "dout", ndim=len(shape), shape=shape, floating=True)
 
 
 def _check_eps(param, name):
@@ -96,7 +86,7 @@ def affine_backward(dout, cache):
     Returns dx (shape of x), dw (D, M), db (M,).
     """
     x, w, b = cache
-    _check_dout(dout, (x.shape[0], w.shape[1]))
+    check_dout(dout, (x.shape[0], w.shape[1]))
     dx, dw, db = None, None, None
     # TODO: out = x_flat @ w + b, so dx_flat = dout @ w.T (reshaped back to x's
     # shape), dw = x_flat.T @ dout and db sums dout over the batch.
@@ -130,7 +120,7 @@ def relu_backward(dout, cache):
     dout: x's shape; cache: x. Returns dx.
     """
     x = cache
-    _check_dout(dout, x.shape)
+    check_dout(dout, x.shape)
     dx = None
     # TODO: pass dout through where the input was positive, zero elsewhere.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -257,7 +247,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     check_array(x, "x", ndim=2, floating=True)
     D = x.shape[1]
     _check_scale_shift(gamma, beta, (D,))
-    _check_param(bn_param, "bn_param", ["mode"])
+    check_keys(bn_param, "bn_param", ["mode"])
     mode = _check_mode(bn_param, "bn_param")
     eps = _check_eps(bn_param, "bn_param")
     momentum = bn_param.get("momentum", 0.9)
@@ -300,7 +290,7 @@ def batchnorm_backward(dout, cache):
     dout: (N, D). Returns dx (N, D), dgamma (D,), dbeta (D,).
     """
     mode, xhat = cache[0], cache[1]
-    _check_dout(dout, xhat.shape)
+    check_dout(dout, xhat.shape)
     dx, dgamma, dbeta = None, None, None
     # TODO: backpropagate through out = gamma * xhat + beta, then through
     # xhat = xc / std (xc reaches xhat directly and through std), std, var,
@@ -331,7 +321,7 @@ def batchnorm_backward_alt(dout, cache):
     _standardize_backward along axis 0.
     """
     mode, xhat = cache[0], cache[1]
-    _check_dout(dout, xhat.shape)
+    check_dout(dout, xhat.shape)
     dx, dgamma, dbeta = None, None, None
     # TODO: dgamma and dbeta as before; dx in one step from dxhat = dout * gamma
     # (in test mode the statistics are constants: dx = dxhat / std).
@@ -359,7 +349,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     """
     check_array(x, "x", ndim=2, floating=True)
     _check_scale_shift(gamma, beta, (x.shape[1],))
-    _check_param(ln_param, "ln_param")
+    check_keys(ln_param, "ln_param")
     eps = _check_eps(ln_param, "ln_param")
     out, cache = None, None
     # TODO: the batch norm train-mode computation along the other axis:
@@ -379,7 +369,7 @@ def layernorm_backward(dout, cache):
     dout: (N, D). Returns dx (N, D), dgamma (D,), dbeta (D,).
     """
     xhat = cache[0]
-    _check_dout(dout, xhat.shape)
+    check_dout(dout, xhat.shape)
     dx, dgamma, dbeta = None, None, None
     # TODO: like batchnorm_backward_alt, with the standardisation along axis 1.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -409,7 +399,7 @@ def dropout_forward(x, dropout_param):
     mask); the mask is None in test mode.
     """
     check_array(x, "x", floating=True)
-    _check_param(dropout_param, "dropout_param", ["p", "mode"])
+    check_keys(dropout_param, "dropout_param", ["p", "mode"])
     mode = _check_mode(dropout_param, "dropout_param")
     p = dropout_param["p"]
     if not _is_number(p) or not 0 < p <= 1:
@@ -444,7 +434,7 @@ def dropout_backward(dout, cache):
     dropout_param, mask = cache
     mode = _check_mode(dropout_param, "dropout_param")
     if mask is not None:
-        _check_dout(dout, mask.shape)
+        check_dout(dout, mask.shape)
     else:
         check_array(dout, "dout", floating=True)
     dx = None
@@ -460,23 +450,8 @@ def dropout_backward(dout, cache):
 
 
 # ----------------------------------------------------------------------------
-# Convolution and max pooling (naive, loop-over-positions versions)
+# Convolution and max pooling (naive versions: loops straight from the definitions)
 # ----------------------------------------------------------------------------
-
-def _conv_geometry(x, w, b, conv_param):
-    check_array(x, "x", ndim=4, floating=True)
-    check_array(w, "w", ndim=4, floating=True)
-    if w.shape[1] != x.shape[1]:
-        raise ValueError(
-            f"w must have as many channels as x: x has C={x.shape[1]} (x {x.shape}), "
-            f"w has {w.shape[1]} (w {w.shape})"
-        )
-    check_array(b, "b", ndim=1, shape=(w.shape[0],), floating=True)
-    _check_param(conv_param, "conv_param", ["stride", "pad"])
-    stride, pad = conv_param["stride"], conv_param["pad"]
-    H_out, W_out = conv_output_shape(x.shape[2], x.shape[3], w.shape[2], w.shape[3], pad, stride)
-    return int(stride), int(pad), H_out, W_out
-
 
 def conv_forward_naive(x, w, b, conv_param):
     """Convolution (cross-correlation, as in every deep learning library).
@@ -488,20 +463,23 @@ def conv_forward_naive(x, w, b, conv_param):
     Returns out (N, F, H', W') with H' = 1 + (H + 2*pad - HH) // stride (same
     for W'), and cache (x, w, b, conv_param).
     """
-    stride, pad, H_out, W_out = _conv_geometry(x, w, b, conv_param)
+    stride, pad, H_out, W_out = conv_geometry(x, w, b, conv_param)
     out = None
-    # TODO: zero-pad x (np.pad) on the two spatial axes, then loop over the
-    # output positions (i, j): take the (N, C, HH, WW) window of every image
-    # and contract it with all filters at once (np.tensordot over C, HH, WW).
+    # TODO: zero-pad x (np.pad) on the two spatial axes, then compute every
+    # output value straight from the formula above: loop over images n,
+    # filters f and output positions (i, j), multiply the filter with the
+    # window under it and sum. Loops are fine here; the fast layers come later.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, F = x.shape[0], w.shape[0]
     HH, WW = w.shape[2], w.shape[3]
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     out = np.empty((N, F, H_out, W_out), dtype=np.result_type(x, w, b))
-    for i in range(H_out):
-        for j in range(W_out):
-            window = x_pad[:, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
-            out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3])) + b
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x_pad[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     cache = (x, w, b, conv_param)
     return implemented(out, "conv_forward_naive"), cache
@@ -513,38 +491,32 @@ def conv_backward_naive(dout, cache):
     dout: (N, F, H', W'). Returns dx (N, C, H, W), dw (F, C, HH, WW), db (F,).
     """
     x, w, b, conv_param = cache
-    stride, pad, H_out, W_out = _conv_geometry(x, w, b, conv_param)
-    _check_dout(dout, (x.shape[0], w.shape[0], H_out, W_out))
+    stride, pad, H_out, W_out = conv_geometry(x, w, b, conv_param)
+    check_dout(dout, (x.shape[0], w.shape[0], H_out, W_out))
     dx, dw, db = None, None, None
-    # TODO: revisit the windows of the forward pass. Each output position adds
-    # dout[:, :, i, j] times the window to dw, and dout[:, :, i, j] times the
-    # filters to the gradient of the padded input window. Crop the padding
-    # off at the end; db sums dout over everything but the filter axis.
+    # TODO: revisit every (n, f, i, j) of the forward pass. Its upstream value
+    # dout[n, f, i, j] adds that value times the window to dw[f], and that
+    # value times the filter w[f] to the gradient of the padded input window.
+    # Crop the padding off at the end; db sums dout over all but the filter axis.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    N, F = x.shape[0], w.shape[0]
     H, W = x.shape[2], x.shape[3]
     HH, WW = w.shape[2], w.shape[3]
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     dx_pad = np.zeros_like(x_pad)
     dw = np.zeros_like(w)
-    for i in range(H_out):
-        for j in range(W_out):
-            rows = slice(i * stride, i * stride + HH)
-            cols = slice(j * stride, j * stride + WW)
-            d = dout[:, :, i, j]                                          # (N, F)
-            dw += np.tensordot(d, x_pad[:, :, rows, cols], axes=([0], [0]))
-            dx_pad[:, :, rows, cols] += np.tensordot(d, w, axes=([1], [0]))
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    rows = slice(i * stride, i * stride + HH)
+                    cols = slice(j * stride, j * stride + WW)
+                    dw[f] += dout[n, f, i, j] * x_pad[n, :, rows, cols]
+                    dx_pad[n, :, rows, cols] += dout[n, f, i, j] * w[f]
     dx = dx_pad[:, :, pad:pad + H, pad:pad + W]
     db = dout.sum(axis=(0, 2, 3))
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     return implemented(dx, "conv_backward_naive"), dw, db
-
-
-def _pool_geometry(x, pool_param):
-    check_array(x, "x", ndim=4, floating=True)
-    _check_param(pool_param, "pool_param", ["pool_height", "pool_width", "stride"])
-    ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
-    H_out, W_out = pool_output_shape(x.shape[2], x.shape[3], ph, pw, stride)
-    return int(ph), int(pw), int(stride), H_out, W_out
 
 
 def max_pool_forward_naive(x, pool_param):
@@ -554,7 +526,7 @@ def max_pool_forward_naive(x, pool_param):
     Returns out (N, C, H', W') with H' = 1 + (H - pool_height) // stride (same
     for W'), and cache (x, pool_param).
     """
-    ph, pw, stride, H_out, W_out = _pool_geometry(x, pool_param)
+    ph, pw, stride, H_out, W_out = pool_geometry(x, pool_param)
     out = None
     # TODO: loop over the output positions and take the maximum of each
     # window over its two spatial axes, for all images and channels at once.
@@ -578,8 +550,8 @@ def max_pool_backward_naive(dout, cache):
     dout: (N, C, H', W'). Returns dx (N, C, H, W).
     """
     x, pool_param = cache
-    ph, pw, stride, H_out, W_out = _pool_geometry(x, pool_param)
-    _check_dout(dout, x.shape[:2] + (H_out, W_out))
+    ph, pw, stride, H_out, W_out = pool_geometry(x, pool_param)
+    check_dout(dout, x.shape[:2] + (H_out, W_out))
     dx = None
     # TODO: for each output position, find the argmax of every flattened
     # window (np.argmax returns the first maximum) and add dout there;
@@ -663,7 +635,7 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
     G = check_positive_int(G, "G")
     if C % G:
         raise ValueError(f"G must divide the number of channels: C={C} is not a multiple of G={G}")
-    _check_param(gn_param, "gn_param")
+    check_keys(gn_param, "gn_param")
     eps = _check_eps(gn_param, "gn_param")
     out, cache = None, None
     # TODO: reshape x to (N*G, C//G*H*W): one row per (example, group). That
@@ -686,7 +658,7 @@ def spatial_groupnorm_backward(dout, cache):
     dout: (N, C, H, W). Returns dx (N, C, H, W), dgamma and dbeta (1, C, 1, 1).
     """
     xhat = cache[1]
-    _check_dout(dout, xhat.shape)
+    check_dout(dout, xhat.shape)
     dx, dgamma, dbeta = None, None, None
     # TODO: dgamma and dbeta sum over N, H and W (keep the (1, C, 1, 1) shape);
     # dx goes back through the per-row standardisation in the grouped shape.
