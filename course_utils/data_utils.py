@@ -363,7 +363,7 @@ def _normalise(name):
     return str(name).strip().lower().replace("-", "_")
 
 
-def load_dataset(name="auto", num_training=None, num_validation=1000, num_test=None,
+def load_dataset(name="auto", num_training=None, num_validation=None, num_test=None,
                  subtract_mean=False, channels_first=False, dtype=np.float64, root=None):
     """Load a registered dataset, split into train / validation / test.
 
@@ -371,7 +371,8 @@ def load_dataset(name="auto", num_training=None, num_validation=1000, num_test=N
         "cifar10", "fashion_mnist" or "digits".
     num_training: training images; None = every official training image not used for validation.
     num_validation: taken right after the training images from the official training split
-        (with num_training=None: its last num_validation images).
+        (with num_training=None: its last num_validation images); None = 1000, or a tenth
+        of the training split when that is smaller (the digits set).
     num_test: the first num_test images of the official test split; None = all of it.
     subtract_mean: subtract the mean training image (returned as ``mean_image``) from every split.
     channels_first: images (N, C, H, W) instead of (N, H, W, C).
@@ -384,7 +385,8 @@ def load_dataset(name="auto", num_training=None, num_validation=1000, num_test=N
     dtype = np.dtype(dtype)
     if not np.issubdtype(dtype, np.floating):
         raise ValueError(f"dtype must be a floating-point type, got {dtype}")
-    num_validation = check_positive_int(num_validation, "num_validation", minimum=0)
+    if num_validation is not None:
+        num_validation = check_positive_int(num_validation, "num_validation", minimum=0)
     if num_training is not None:
         num_training = check_positive_int(num_training, "num_training")
     if num_test is not None:
@@ -407,6 +409,8 @@ def load_dataset(name="auto", num_training=None, num_validation=1000, num_test=N
         Xtr, ytr, Xte, yte, class_names = _read_digits()
 
     n_train_split = len(ytr)
+    if num_validation is None:
+        num_validation = min(1000, n_train_split // 10)
     if num_training is None:
         num_training = n_train_split - num_validation
         if num_training < 1:

@@ -349,3 +349,9 @@ def test_real_fashion_mnist(monkeypatch):
     y_all = np.concatenate([data["y_train"], data["y_val"]])
     assert np.bincount(y_all).tolist() == [6000] * 10
     assert np.bincount(data["y_test"]).tolist() == [1000] * 10
+
+
+def test_default_validation_size_scales_with_small_sets(data_root):
+    data = load_dataset("digits")
+    n_split = len(data["y_train"]) + len(data["y_val"])
+    assert len(data["y_val"]) == min(1000, n_split // 10) == 143
