@@ -57,14 +57,15 @@ def test_assignment1_reference_full_release_zero_broken_loses_one_question(tmp_p
     files = editable_modules(release) + notebooks(release, assignment)
     subs = tmp_path / "subs"
     subs.mkdir()
-    write_zip(REPO, files, subs / "reference.zip")
-    write_zip(release, files, subs / "untouched_release.zip")
+    reference, broken = tmp_path / "reference", tmp_path / "broken"
+    for folder in (reference, broken):  # a snapshot: the source may change while we grade
+        for rel in files:
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_bytes((REPO / rel).read_bytes())
     path, function, wrong, question = BROKEN[assignment]
-    broken = tmp_path / "broken"
-    for rel in files:
-        (broken / rel).parent.mkdir(parents=True, exist_ok=True)
-        (broken / rel).write_bytes((REPO / rel).read_bytes())
-    (broken / path).write_text(break_function((REPO / path).read_text(), function, wrong))
+    (broken / path).write_text(break_function((reference / path).read_text(), function, wrong))
+    write_zip(reference, files, subs / "reference.zip")
+    write_zip(release, files, subs / "untouched_release.zip")
     write_zip(broken, files, subs / "broken.zip")
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "course_utils", "grade", str(subs), "--out", str(out),
@@ -74,13 +75,14 @@ def test_assignment1_reference_full_release_zero_broken_loses_one_question(tmp_p
     results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
     for data in results.values():
         check_results_schema(data)
-    run = [check_notebook(REPO / rel).run_ok for rel in notebooks(REPO, assignment)]  # the reference's own run
+    run = [check_notebook(reference / rel).run_ok for rel in notebooks(release, assignment)]
     full = manifest.max_points + manifest.run_points * sum(run)
-    reference = results["reference"]
-    assert reference["score"] == full, [t for t in reference["tests"] if t["status"] == "failed"]
+    graded = results["reference"]
+    assert graded["score"] == full, [t for t in graded["tests"] if t["status"] == "failed"]
     assert results["untouched_release"]["score"] == 0
     lost = {t["name"].split(":")[0]: t["max_score"] - t["score"] for t in results["broken"]["tests"]
             if not t["name"].startswith("run:")}
     assert {name for name, points in lost.items() if points} == {question}
     assert results["broken"]["score"] == full - manifest.questions[question].points
-    assert results["broken"]["max_score"] == manifest.max_points + manifest.run_points * len(run)
+    assert sum(t["max_score"] for t in results["broken"]["tests"]) == \
+        manifest.max_points + manifest.run_points * len(run)
