@@ -3,7 +3,6 @@ import json
 import shutil
 import subprocess
 import zipfile
-from pathlib import Path
 
 import nbformat
 import pytest

@@ -17,7 +17,6 @@ import nbformat
 import pytest
 from toy_kit import TOY_MODULE, check_results_schema, make_toy_source, toy_notebook, toy_submission, zip_files
 
-from course_utils.markers import END, START, strip_solutions
 from course_utils.tools.release import write_release
 
 RIGHT_DOUBLE = "    out = 2 * x\n"
@@ -135,7 +134,6 @@ def test_memory_bomb_costs_its_question_only(graded):
 
 
 def test_os_exit_is_reported_and_other_tests_resume(graded):
-    result = graded["results"]["os_exit"]
     assert scores(graded, "os_exit")["double"] == 0
     text = outputs(graded, "os_exit")
     assert "PASS test_toy.py::test_square" in text

@@ -4,7 +4,6 @@ that every manifest matches its hidden tests and notebooks."""
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from toy_kit import REPO, check_results_schema

@@ -6,7 +6,7 @@ import sys
 import zipfile
 
 import pytest
-from toy_kit import check_results_schema, make_toy_source, toy_notebook, toy_submission
+from toy_kit import check_results_schema, make_toy_source, toy_submission
 
 from course_utils.grading.autograder import find_submission
 

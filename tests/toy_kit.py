@@ -5,7 +5,6 @@ Small enough that releasing and grading it takes seconds, shaped exactly like
 the real kit (course_utils/, assignments/assignmentN/, grading/assignmentN/).
 """
 import shutil
-import textwrap
 import zipfile
 from pathlib import Path
 

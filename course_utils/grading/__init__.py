@@ -13,5 +13,6 @@
 - ``scoring``: outcomes -> points per question.
 - ``gradebook``, ``results_json``, ``feedback``: the three outputs.
 - ``pipeline``: grade one submission; ``batch``: grade many.
-- ``collect``: the student's submission zip; ``autograder``: the Gradescope entry point.
+- ``collect``: the student's submission zip; ``zipout``: deterministic zip writing.
+- ``autograder``: the Gradescope entry point.
 """

@@ -20,9 +20,8 @@ from pathlib import Path
 
 from course_utils.grading.kit import assignments, editable_modules, find_root, normalize_assignment, required_notebooks
 from course_utils.grading.notebook_checks import check_notebook
+from course_utils.grading.zipout import add_entry
 from course_utils.markers import MarkerError, stub_functions
-
-ZIP_TIMESTAMP = (2020, 1, 1, 0, 0, 0)
 
 
 def pick_assignment(root, requested, cwd):
@@ -87,10 +86,7 @@ def write_zip(root, files, target):
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
             for rel in sorted(files):
-                info = zipfile.ZipInfo(rel, ZIP_TIMESTAMP)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                archive.writestr(info, (Path(root) / rel).read_bytes())
+                add_entry(archive, rel, (Path(root) / rel).read_bytes())
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

@@ -13,8 +13,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-ZIP_TIMESTAMP = (2020, 1, 1, 0, 0, 0)
-
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once when it builds the autograder image.
 set -euo pipefail
@@ -74,17 +72,17 @@ def main(args):
 
 def bundle_files(source, assignment):
     """Kit-relative paths of the source files the autograder needs."""
-    from course_utils.tools.release import _kept
+    from course_utils.tools.release import is_kept
 
     manifest = source / "grading" / assignment / "manifest.toml"
     if not manifest.exists():
         raise FileNotFoundError(f"no manifest {manifest}: write it before building the bundle")
     files = [p.name for p in sorted(source.iterdir())
-             if p.is_file() and not p.name.startswith(".") and _kept(p.name)]
+             if p.is_file() and not p.name.startswith(".") and is_kept(p.name)]
     for folder in ("course_utils", f"assignments/{assignment}", f"grading/{assignment}", "grading/shared"):
         for path in sorted((source / folder).rglob("*")) if (source / folder).is_dir() else []:
             parts = path.relative_to(source).parts
-            if path.is_file() and not path.is_symlink() and all(_kept(p) for p in parts):
+            if path.is_file() and not path.is_symlink() and all(is_kept(p) for p in parts):
                 if path.suffix == ".c" and path.with_suffix(".pyx").exists():
                     continue
                 files.append(path.relative_to(source).as_posix())
@@ -92,18 +90,13 @@ def bundle_files(source, assignment):
 
 
 def write_bundle(source, assignment, files, out):
+    from course_utils.grading.zipout import add_entry
+
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        _add(archive, "setup.sh", SETUP_SH.encode(), 0o755)
-        _add(archive, "run_autograder", RUN_AUTOGRADER.format(assignment=assignment).encode(), 0o755)
+        add_entry(archive, "setup.sh", SETUP_SH.encode(), 0o755)
+        add_entry(archive, "run_autograder", RUN_AUTOGRADER.format(assignment=assignment).encode(), 0o755)
         for rel in files:
             path = source / rel
-            _add(archive, f"kit/{rel}", path.read_bytes(), path.stat().st_mode & 0o777)
+            add_entry(archive, f"kit/{rel}", path.read_bytes(), path.stat().st_mode & 0o777)
     return out
-
-
-def _add(archive, name, data, mode):
-    info = zipfile.ZipInfo(name, ZIP_TIMESTAMP)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = (0o100000 | mode) << 16
-    archive.writestr(info, data)

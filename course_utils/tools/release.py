@@ -107,13 +107,13 @@ def select_files(source, chosen_assignments, editable_module_names):
     public_tests = select_tests(source / "tests", editable_module_names)
     selected = []
     for entry in sorted(source.iterdir()):
-        if entry.is_file() and _kept(entry.name) and (not entry.name.startswith(".") or entry.name == ".gitignore"):
+        if entry.is_file() and is_kept(entry.name) and (not entry.name.startswith(".") or entry.name == ".gitignore"):
             selected.append(entry.name)
     for top in INCLUDED_DIRS:
         for path in sorted((source / top).rglob("*")):
             rel = path.relative_to(source).as_posix()
             parts = path.relative_to(source).parts
-            if not path.is_file() or path.is_symlink() or any(not _kept(p) for p in parts):
+            if not path.is_file() or path.is_symlink() or any(not is_kept(p) for p in parts):
                 continue
             if rel in INSTRUCTOR_ONLY:
                 continue
@@ -144,7 +144,7 @@ def select_tests(folder, editable_module_names):
     return {f"tests/{p.name}" for p in tests + helpers}
 
 
-def _kept(name):
+def is_kept(name):
     return name not in SKIPPED_NAMES and not name.endswith(SKIPPED_SUFFIXES)
 
 
