@@ -115,6 +115,11 @@ def test_real_release_has_what_students_need(real_release):
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), nb_path
 
 
+def test_real_release_is_deterministic(real_release, tmp_path):
+    write_release(REPO, tmp_path / "again")
+    assert tree(tmp_path / "again") == tree(real_release)
+
+
 def test_real_release_modules_import(real_release):
     modules = [p.relative_to(real_release).with_suffix("").as_posix().replace("/", ".")
                for p in sorted((real_release / "course_utils").rglob("*.py")) if p.name != "__main__.py"]
