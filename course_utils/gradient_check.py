@@ -29,6 +29,17 @@ def _require_float(x):
         )
 
 
+def _values_around(f, x, ix, h):
+    """(f(x with x[ix] + h), f(x with x[ix] - h)), restoring x[ix] afterwards."""
+    old = x[ix]
+    x[ix] = old + h
+    plus = np.array(f(x), copy=True)
+    x[ix] = old - h
+    minus = np.array(f(x), copy=True)
+    x[ix] = old
+    return plus, minus
+
+
 def eval_numerical_gradient(f, x, verbose=True, h=1e-5):
     """Gradient of a scalar function ``f`` at ``x``.
 
@@ -40,12 +51,7 @@ def eval_numerical_gradient(f, x, verbose=True, h=1e-5):
     it = np.nditer(x, flags=["multi_index"])
     for _ in it:
         ix = it.multi_index
-        old = x[ix]
-        x[ix] = old + h
-        f_plus = f(x)
-        x[ix] = old - h
-        f_minus = f(x)
-        x[ix] = old
+        f_plus, f_minus = _values_around(f, x, ix, h)
         grad[ix] = (f_plus - f_minus) / (2 * h)
         if verbose:
             print(ix, grad[ix])
@@ -63,12 +69,7 @@ def eval_numerical_gradient_array(f, x, df, h=1e-5):
     it = np.nditer(x, flags=["multi_index"])
     for _ in it:
         ix = it.multi_index
-        old = x[ix]
-        x[ix] = old + h
-        pos = np.array(f(x), copy=True)
-        x[ix] = old - h
-        neg = np.array(f(x), copy=True)
-        x[ix] = old
+        pos, neg = _values_around(f, x, ix, h)
         grad[ix] = np.sum((pos - neg) * df) / (2 * h)
     return grad
 
@@ -88,13 +89,8 @@ def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, seed=0, verbos
     errors = []
     for _ in range(num_checks):
         ix = tuple(int(rng.integers(n)) for n in x.shape)
-        old = x[ix]
-        x[ix] = old + h
-        f_plus = f(x)
-        x[ix] = old - h
-        f_minus = f(x)
-        x[ix] = old
-        numeric = (f_plus - f_minus) / (2 * h)
+        f_plus, f_minus = _values_around(f, x, ix, h)
+        numeric = float(f_plus - f_minus) / (2 * h)
         analytic = analytic_grad[ix]
         err = abs(numeric - analytic) / max(1e-8, abs(numeric) + abs(analytic))
         errors.append(err)
