@@ -44,7 +44,7 @@ def main(args):
     for assignment in chosen:
         questions = load_questions(root, assignment)
         if not questions:
-            print(f"{assignment}: no questions.json (nothing to validate)")
+            print(f"{assignment}: no questions are listed for it (nothing to validate)")
             continue
         rows = validate(root, assignment, questions, args.timeout)
         print(format_rows(assignment, rows))
