@@ -95,7 +95,7 @@ def render_release(source, assignment=None):
         path = source / rel
         rendered[rel] = (render_file(path, rel), path.stat().st_mode & 0o777)
     for name in chosen:
-        listing = {"assignment": name, "notebooks": notebooks(source, name), "questions": {},
+        listing = {"assignment": name, "notebooks": notebooks(source, name), "questions": [],
                    **(public_questions(source, name) or {})}
         text = json.dumps(listing, indent=1, sort_keys=True) + "\n"
         rendered[f"assignments/{name}/questions.json"] = (text.encode(), 0o644)
