@@ -1,0 +1,48 @@
+import pytest
+
+from course_utils.grading.kit import normalize_assignment
+from course_utils.grading.manifest import ManifestError, manifest_from_dict, node_matches
+
+QUESTION = {"title": "Q", "points": 2, "hidden": ["test_a.py::test_x*"], "cells": ["graded:nb.q"]}
+
+
+def test_valid_manifest_and_public_view():
+    manifest = manifest_from_dict({"assignment": "assignment1", "run_points": 1,
+                                   "questions": {"b": QUESTION, "a": {**QUESTION, "cells": []}}})
+    assert list(manifest.questions) == ["b", "a"] and manifest.max_points == 4
+    assert manifest.cell_notebooks() == ["nb"]
+    public = manifest.public()["questions"]
+    assert [q["name"] for q in public] == ["b", "a"] and all("hidden" not in q for q in public)
+    restricted = manifest.restricted(notebooks=set())
+    assert restricted.questions["b"].cells == [] and restricted.questions["b"].hidden == QUESTION["hidden"]
+
+
+@pytest.mark.parametrize("data, match", [
+    ({"assignment": "assignment1", "questions": {"q": {**QUESTION, "points": 0}}}, r"needs points > 0"),
+    ({"assignment": "assignment1", "questions": {"q": {**QUESTION, "hiden": []}}}, r"unknown key\(s\) \['hiden'\]"),
+    ({"assignment": "assignment1", "questions": {"q": {"points": 1}}}, "no hidden tests and no cells"),
+    ({"assignment": "assignment1", "questions": {"q": {**QUESTION, "cells": ["nb.q"]}}}, "graded:<notebook>"),
+    ({"assignment": "assignment1", "questions": {}}, r"no \[questions"),
+    ({"questions": {"q": QUESTION}}, "'assignment' must be a string"),
+    ({"assignment": "assignment1", "shared_tests": ["../x.py"], "questions": {"q": QUESTION}}, "shared_tests"),
+])
+def test_bad_manifests_say_what_is_wrong(data, match):
+    with pytest.raises(ManifestError, match=match):
+        manifest_from_dict(data, "m.toml")
+
+
+def test_node_patterns_treat_brackets_literally():
+    assert node_matches("test_l.py::test_forward[6001-affine]", "test_l.py::test_forward[*-affine]")
+    assert not node_matches("test_l.py::test_forward[6001-affine_relu]", "test_l.py::test_forward[*-affine]")
+    assert node_matches("test_l.py::test_loss[3-svm]", "test_l.py::test_loss*")
+
+
+@pytest.mark.parametrize("given, expected", [("1", "assignment1"), ("assignment3", "assignment3"),
+                                             ("assignments/assignment2/", "assignment2")])
+def test_normalize_assignment(given, expected):
+    assert normalize_assignment(given) == expected
+
+
+def test_normalize_assignment_refuses_other_names():
+    with pytest.raises(ValueError, match="assignment must look like"):
+        normalize_assignment("homework")
