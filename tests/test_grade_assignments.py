@@ -47,7 +47,6 @@ def break_function(text, function, wrong_line):
     return "".join(lines)
 
 
-@pytest.mark.skipif("assignment1" not in MANIFESTS, reason="assignment1 has no manifest")
 def test_assignment1_reference_full_release_zero_broken_loses_one_question(tmp_path):
     assignment, stem = "assignment1", SHORT_NOTEBOOK["assignment1"]
     manifest = load_manifest(REPO / "grading" / assignment / "manifest.toml").restricted(notebooks={stem})
