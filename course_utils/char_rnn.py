@@ -25,6 +25,7 @@ import numpy as np
 from course_utils import optim
 from course_utils.checks import check_positive_int
 from course_utils.rnn_layers import (
+    CELL_GATES,
     lstm_backward,
     lstm_forward,
     lstm_step_forward,
@@ -38,7 +39,6 @@ from course_utils.rnn_layers import (
     word_embedding_forward,
 )
 
-_GATES = {"rnn": 1, "lstm": 4}
 _SKIP_DIRS = {"site-packages", "dist-packages", "__pycache__", "test", "tests", "idle_test"}
 
 
@@ -169,7 +169,7 @@ class CharRNN:
     def __init__(self, vocab, wordvec_dim=32, hidden_dim=128, cell_type="lstm", dtype=np.float32, seed=None):
         if not isinstance(vocab, CharVocab):
             raise ValueError(f"vocab must be a CharVocab, got {type(vocab).__name__}")
-        if cell_type not in _GATES:
+        if cell_type not in CELL_GATES:
             raise ValueError(f"cell_type must be 'rnn' or 'lstm', got {cell_type!r}")
         W = check_positive_int(wordvec_dim, "wordvec_dim")
         H = check_positive_int(hidden_dim, "hidden_dim")
@@ -177,7 +177,7 @@ class CharRNN:
         self.cell_type = cell_type
         self.dtype = np.dtype(dtype)
         self.hidden_dim = H
-        V, g = len(vocab), _GATES[cell_type]
+        V, g = len(vocab), CELL_GATES[cell_type]
         rng = np.random.default_rng(seed)
         params = {
             "W_embed": rng.standard_normal((V, W)) / 10,

@@ -12,6 +12,9 @@ import numpy as np
 
 from course_utils.checks import check_array, implemented
 
+# Gate blocks per recurrent cell: Wx is (D, g*H), Wh (H, g*H), b (g*H,).
+CELL_GATES = {"rnn": 1, "lstm": 4}
+
 
 def sigmoid(x):
     """Logistic function 1 / (1 + exp(-x)) without overflow for large |x|.

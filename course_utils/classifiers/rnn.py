@@ -16,6 +16,7 @@ import numpy as np
 
 from course_utils.checks import check_array, check_positive_int
 from course_utils.rnn_layers import (
+    CELL_GATES,
     lstm_backward,
     lstm_forward,
     lstm_step_forward,
@@ -29,7 +30,6 @@ from course_utils.rnn_layers import (
     word_embedding_forward,
 )
 
-_GATES = {"rnn": 1, "lstm": 4}
 
 
 class CaptioningRNN:
@@ -51,7 +51,7 @@ class CaptioningRNN:
 
     def __init__(self, word_to_idx, input_dim=512, wordvec_dim=128, hidden_dim=128,
                  cell_type="rnn", dtype=np.float32, seed=None):
-        if cell_type not in _GATES:
+        if cell_type not in CELL_GATES:
             raise ValueError(f"cell_type must be 'rnn' or 'lstm', got {cell_type!r}")
         if not isinstance(word_to_idx, dict) or "<NULL>" not in word_to_idx:
             raise ValueError("word_to_idx must be a dict word -> index that contains '<NULL>'")
@@ -71,7 +71,7 @@ class CaptioningRNN:
         self._end = word_to_idx.get("<END>")
 
         V, H, W, D = len(word_to_idx), hidden_dim, wordvec_dim, input_dim
-        g = _GATES[cell_type]
+        g = CELL_GATES[cell_type]
         rng = np.random.default_rng(seed)
         params = {
             "W_embed": rng.standard_normal((V, W)) / 100,
