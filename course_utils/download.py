@@ -127,12 +127,9 @@ class UsageError(DownloadError):
 
 def md5sum(path, decompress=False):
     """Hex MD5 of a file's bytes (of its gunzipped bytes with decompress=True)."""
-    digest = hashlib.md5()
     opener = gzip.open if decompress else open
     with opener(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "md5").hexdigest()
 
 
 def _file_ok(path, remote):

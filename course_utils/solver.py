@@ -19,14 +19,13 @@ After ``train()`` the model holds the parameters that gave the best
 validation accuracy (``solver.best_params``).
 """
 import copy
-import os
 import pickle
-import tempfile
 
 import numpy as np
 
 from course_utils import optim
 from course_utils.checks import check_array, check_keys, check_labels, check_positive_int
+from course_utils.files import atomic_write
 
 UPDATE_RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
 
@@ -214,15 +213,8 @@ class Solver:
             "val_acc_history": self.val_acc_history,
         }
         filename = f"{self.checkpoint_name}_epoch_{self.epoch}.pkl"
-        folder = os.path.dirname(os.path.abspath(filename))
-        fd, tmp_name = tempfile.mkstemp(prefix=".checkpoint-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(checkpoint, f)
-            os.replace(tmp_name, filename)
-        except BaseException:
-            os.unlink(tmp_name)
-            raise
+        with atomic_write(filename) as f:
+            pickle.dump(checkpoint, f)
         if self.verbose:
             print(f'Saved checkpoint to "{filename}"')
         return filename

@@ -14,10 +14,10 @@ When nbconvert can, the written answers are also exported to
 import argparse
 import os
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
+from course_utils.files import atomic_write
 from course_utils.grading.kit import assignments, editable_modules, find_root, normalize_assignment, required_notebooks
 from course_utils.grading.notebook_checks import check_notebook
 from course_utils.grading.zipout import add_entry
@@ -81,16 +81,9 @@ def collect(root, assignment, out=None, export=True, echo=print):
 def write_zip(root, files, target):
     """Zip ``files`` (kit-relative) into ``target`` atomically, with fixed timestamps."""
     target = Path(target)
-    handle, tmp = tempfile.mkstemp(prefix=".submission-", suffix=".zip", dir=target.parent)
-    os.close(handle)
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-            for rel in sorted(files):
-                add_entry(archive, rel, (Path(root) / rel).read_bytes())
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(target) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as archive:
+        for rel in sorted(files):
+            add_entry(archive, rel, (Path(root) / rel).read_bytes())
     return target
 
 

@@ -90,10 +90,11 @@ def bundle_files(source, assignment):
 
 
 def write_bundle(source, assignment, files, out):
+    from course_utils.files import atomic_write
     from course_utils.grading.zipout import add_entry
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+    with atomic_write(out) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as archive:
         add_entry(archive, "setup.sh", SETUP_SH.encode(), 0o755)
         add_entry(archive, "run_autograder", RUN_AUTOGRADER.format(assignment=assignment).encode(), 0o755)
         for rel in files:
