@@ -18,6 +18,8 @@ COMMANDS = {
     "validate": ("validate", "check your work on an assignment, one row per question (students)"),
     "grade": ("grade", "grade a folder of submission zips (instructors)"),
     "gradescope": ("gradescope", "build a Gradescope autograder bundle (instructors)"),
+    "stability": ("stability", "re-run notebooks with other BLAS threads and perturbed weights; "
+                               "graded outputs must not change (instructors, CI)"),
 }
 
 
