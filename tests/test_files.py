@@ -1,3 +1,6 @@
+import os
+import stat
+
 import pytest
 
 from course_utils.files import atomic_write
@@ -21,3 +24,13 @@ def test_atomic_write_keeps_old_file_on_error(tmp_path):
             raise RuntimeError("boom")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_atomic_write_gives_the_file_a_readable_mode(tmp_path):
+    target = tmp_path / "out.zip"
+    with atomic_write(target) as f:
+        f.write(b"data")
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o644
+    with atomic_write(target, mode=0o755) as f:
+        f.write(b"data")
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o755
