@@ -25,6 +25,29 @@ def check_array(x, name, ndim=None, shape=None, floating=False):
     return x
 
 
+def as_float_array(value, name, dtype):
+    """Accept numbers the way CS231n code does: convert, don't refuse.
+
+    A floating-point numpy array is returned unchanged; an integer array, a
+    list or tuple of numbers, or a single number is converted to ``dtype``
+    (e.g. ``np.asarray([3, 4, 5])`` used as a scale). Anything else (strings,
+    booleans, complex or ragged data) raises ValueError.
+    """
+    if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating):
+        return value
+    try:
+        array = np.asarray(value)
+    except ValueError:  # ragged nested lists
+        array = None
+    if array is None or not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        got = f"dtype {array.dtype}" if array is not None else "ragged nested sequences"
+        raise ValueError(
+            f"{name} must be a numpy array of real numbers (floats, or integers which are "
+            f"converted), got {type(value).__name__} with {got}"
+        )
+    return array.astype(dtype)
+
+
 def check_labels(y, name, n, num_classes=None):
     """Require integer labels of shape (n,) in range [0, num_classes)."""
     if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer):
@@ -45,6 +68,13 @@ def check_positive_int(value, name, minimum=1):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def check_nonnegative(value, name):
+    """Require a real number >= 0 (bools are refused) -> float."""
+    if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value) or not value >= 0:
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+    return float(value)
 
 
 def check_keys(mapping, name, required=()):

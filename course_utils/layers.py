@@ -7,11 +7,14 @@ the gradients of the forward's inputs in the same order. Losses return
 keeps its running statistics in ``bn_param``.
 
 Input checks live outside the student regions, so a mistake in how a layer is
-called surfaces as a ``ValueError`` that names the expected shape or key.
+called surfaces as a ``ValueError`` that names the expected shape or key. The
+normalisation layers accept ``gamma`` / ``beta`` as integer arrays or lists too
+(CS231n's checks pass ``np.asarray([3, 4, 5])``): they are converted to x's dtype.
 """
 import numpy as np
 
 from course_utils.checks import (
+    as_float_array,
     check_array,
     check_dout,
     check_keys,
@@ -20,6 +23,15 @@ from course_utils.checks import (
     implemented,
 )
 from course_utils.conv_shapes import conv_geometry, pool_geometry
+
+__all__ = [
+    "affine_forward", "affine_backward", "relu_forward", "relu_backward", "svm_loss", "softmax_loss",
+    "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
+    "layernorm_forward", "layernorm_backward", "dropout_forward", "dropout_backward",
+    "conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive",
+    "spatial_batchnorm_forward", "spatial_batchnorm_backward",
+    "spatial_groupnorm_forward", "spatial_groupnorm_backward",
+]  # the layers; the classifier modules re-export them (see classifiers/fc_net.py)
 
 _MODES = ("train", "test")
 
@@ -46,9 +58,13 @@ def _check_eps(param, name):
     return float(eps)
 
 
-def _check_scale_shift(gamma, beta, shape):
-    check_array(gamma, "gamma", ndim=len(shape), shape=shape, floating=True)
-    check_array(beta, "beta", ndim=len(shape), shape=shape, floating=True)
+def _check_scale_shift(gamma, beta, shape, dtype):
+    """-> (gamma, beta) of ``shape``; integer arrays and lists are converted to ``dtype``."""
+    gamma = as_float_array(gamma, "gamma", dtype)
+    beta = as_float_array(beta, "beta", dtype)
+    check_array(gamma, "gamma", ndim=len(shape), shape=shape)
+    check_array(beta, "beta", ndim=len(shape), shape=shape)
+    return gamma, beta
 
 
 # ----------------------------------------------------------------------------
@@ -246,7 +262,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     """
     check_array(x, "x", ndim=2, floating=True)
     D = x.shape[1]
-    _check_scale_shift(gamma, beta, (D,))
+    gamma, beta = _check_scale_shift(gamma, beta, (D,), x.dtype)
     check_keys(bn_param, "bn_param", ["mode"])
     mode = _check_mode(bn_param, "bn_param")
     eps = _check_eps(bn_param, "bn_param")
@@ -348,7 +364,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     Returns out (N, D) and a cache for layernorm_backward.
     """
     check_array(x, "x", ndim=2, floating=True)
-    _check_scale_shift(gamma, beta, (x.shape[1],))
+    gamma, beta = _check_scale_shift(gamma, beta, (x.shape[1],), x.dtype)
     check_keys(ln_param, "ln_param")
     eps = _check_eps(ln_param, "ln_param")
     out, cache = None, None
@@ -583,7 +599,7 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     (running statistics of shape (C,)). Returns out (N, C, H, W) and cache.
     """
     check_array(x, "x", ndim=4, floating=True)
-    _check_scale_shift(gamma, beta, (x.shape[1],))
+    gamma, beta = _check_scale_shift(gamma, beta, (x.shape[1],), x.dtype)
     out, cache = None, None
     # TODO: move the channel axis last and flatten to (N*H*W, C), so each
     # channel is a feature and every pixel an example; call batchnorm_forward
@@ -631,7 +647,7 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
     """
     check_array(x, "x", ndim=4, floating=True)
     C = x.shape[1]
-    _check_scale_shift(gamma, beta, (1, C, 1, 1))
+    gamma, beta = _check_scale_shift(gamma, beta, (1, C, 1, 1), x.dtype)
     G = check_positive_int(G, "G")
     if C % G:
         raise ValueError(f"G must divide the number of channels: C={C} is not a multiple of G={G}")

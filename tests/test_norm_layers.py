@@ -342,3 +342,58 @@ def test_norm_layers_match_torch(rng):
     ref.backward(torch.tensor(dout.reshape(4, -1)))
     np.testing.assert_allclose(out, ref.detach().numpy(), atol=1e-10)
     np.testing.assert_allclose(layernorm_backward(dout.reshape(4, -1), cache)[0], x2t.grad.numpy(), atol=1e-10)
+
+
+# ---------------------------------------------------------------- integer and list scale/shift
+
+def _norm_calls(x4):
+    """(name, forward(gamma, beta), shape of gamma) for the four normalisation layers."""
+    x2 = x4.reshape(x4.shape[0], -1)[:, :3]
+    return [
+        ("batchnorm", lambda g, b: batchnorm_forward(x2, g, b, {"mode": "train"})[0], (3,)),
+        ("layernorm", lambda g, b: layernorm_forward(x2, g, b, {})[0], (3,)),
+        ("spatial_batchnorm", lambda g, b: spatial_batchnorm_forward(x4, g, b, {"mode": "train"})[0], (3,)),
+        ("groupnorm", lambda g, b: spatial_groupnorm_forward(x4, g, b, 3, {})[0], (1, 3, 1, 1)),
+    ]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_integer_and_list_gamma_beta_are_converted(rng, index):
+    """CS231n's checks pass gamma = np.asarray([3, 4, 5]) (ints): same result as floats."""
+    x = 2 * rng.standard_normal((4, 3, 2, 2)) + 1
+    name, forward, shape = _norm_calls(x)[index]
+    gamma_f, beta_f = np.array([3.0, 4.0, 5.0]).reshape(shape), np.array([6.0, 7.0, 8.0]).reshape(shape)
+    expected = forward(gamma_f, beta_f)
+    assert expected.dtype == np.float64
+    for gamma, beta in [(gamma_f.astype(int), beta_f.astype(np.int32)), (gamma_f.tolist(), beta_f.tolist())]:
+        out = forward(gamma, beta)
+        assert out.dtype == np.float64, name
+        np.testing.assert_array_equal(out, expected)
+
+
+def test_spatial_batchnorm_integer_gamma_fixed_values():
+    # channel c of x holds c * [-1, 1] over the batch: mean 0, variance c^2
+    x = np.zeros((2, 3, 1, 1))
+    x[:, :, 0, 0] = np.array([[-1.0], [1.0]]) * np.array([1.0, 2.0, 3.0])
+    out, _ = spatial_batchnorm_forward(x, np.asarray([3, 4, 5]), np.asarray([6, 7, 8]), {"mode": "train"})
+    np.testing.assert_allclose(out[:, :, 0, 0], [[3.0, 3.0, 3.0], [9.0, 11.0, 13.0]], atol=1e-4)
+
+
+def test_float32_layers_keep_float32_with_integer_gamma():
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    out, _ = batchnorm_forward(x, np.array([1, 2, 3]), [0, 0, 0], {"mode": "train"})
+    assert out.dtype == np.float32
+
+
+def test_invalid_gamma_beta_still_raise():
+    x = np.ones((4, 3))
+    with pytest.raises(ValueError, match="gamma must be a numpy array of real numbers .* got str"):
+        batchnorm_forward(x, "abc", np.zeros(3), {"mode": "train"})
+    with pytest.raises(ValueError, match="beta must be a numpy array of real numbers .* dtype bool"):
+        layernorm_forward(x, np.ones(3), np.array([True, False, True]), {})
+    with pytest.raises(ValueError, match="gamma must be a numpy array of real numbers .* ragged"):
+        batchnorm_forward(x, [[1, 2], [3]], np.zeros(3), {"mode": "train"})
+    with pytest.raises(ValueError, match=r"gamma must have shape \(3,\), got \(2,\)"):
+        batchnorm_forward(x, [1, 2], np.zeros(3), {"mode": "train"})
+    with pytest.raises(ValueError, match=r"gamma must have shape \(1, 3, 1, 1\), got shape \(3,\)"):
+        spatial_groupnorm_forward(np.ones((2, 3, 2, 2)), [1, 2, 3], np.zeros((1, 3, 1, 1)), 3, {})
