@@ -7,10 +7,22 @@ they come in with, so the same code runs float64 gradient checks and float32 tra
 
 The LSTM pre-activation ``a = x @ Wx + prev_h @ Wh + b`` has 4H columns laid out as
 four blocks of H: input gate i, forget gate f, output gate o, block input g.
+
+``affine_forward`` / ``affine_backward`` are the layers of ``course_utils.layers``,
+available here too because CS231n's recurrent-layer module defined them.
 """
 import numpy as np
 
 from course_utils.checks import check_array, implemented
+from course_utils.layers import affine_backward, affine_forward
+
+__all__ = [
+    "affine_forward", "affine_backward", "sigmoid",
+    "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
+    "word_embedding_forward", "word_embedding_backward",
+    "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
+    "temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss",
+]
 
 # Gate blocks per recurrent cell: Wx is (D, g*H), Wh (H, g*H), b (g*H,).
 CELL_GATES = {"rnn": 1, "lstm": 4}
@@ -155,11 +167,14 @@ def rnn_backward(dh, cache):
 def word_embedding_forward(x, W):
     """Look up a vector for every word index.
 
-    x: (N, T) integer indices in [0, V); W: (V, D) one row per word.
-    Returns out (N, T, D) with out[n, t] = W[x[n, t]] and a cache.
+    x: integer indices in [0, V), any shape: usually (N, T), or (N,) for one
+    time step (as CaptioningRNN.sample feeds it); lists are converted.
+    W: (V, D) one row per word.
+    Returns out of shape x.shape + (D,), e.g. (N, T, D) with out[n, t] = W[x[n, t]],
+    and a cache.
     """
     check_array(W, "W", ndim=2, floating=True)
-    _check_indices(x, "x", W.shape[0])
+    x = _check_indices(x, "x", W.shape[0])
     out, cache = None, None
     # TODO: select the rows of W named by x (integer array indexing does it in one step).
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -172,10 +187,13 @@ def word_embedding_forward(x, W):
 def word_embedding_backward(dout, cache):
     """Backward pass of word_embedding_forward.
 
-    dout: (N, T, D) upstream gradients. Returns dW (V, D); a word used k times
-    collects the sum of its k upstream rows. (x is integer data and gets no gradient.)
+    dout: x.shape + (D,) upstream gradients, e.g. (N, T, D). Returns dW (V, D);
+    a word used k times collects the sum of its k upstream rows. (x is integer
+    data and gets no gradient.)
     """
-    check_array(dout, "dout", ndim=3, floating=True)
+    check_array(dout, "dout", floating=True)
+    if dout.ndim < 1:
+        raise ValueError("dout must have shape x.shape + (D,), got a 0-dimensional array")
     dW = None
     # TODO: scatter-add every row of dout into the row of dW of its word;
     # np.add.at adds correctly when the same word appears more than once.
@@ -188,16 +206,17 @@ def word_embedding_backward(dout, cache):
 
 
 def _check_indices(x, name, V):
-    """Require an integer array of indices in [0, V)."""
+    """Require integer indices in [0, V), of any shape -> numpy array (lists are converted)."""
+    if isinstance(x, (list, tuple)):
+        x = np.asarray(x)
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.integer):
         got = getattr(x, "dtype", type(x).__name__)
         raise ValueError(f"{name} must be a numpy array of integer word indices, got {got}")
-    if x.ndim != 2:
-        raise ValueError(f"{name} must have shape (N, T), got {x.shape}")
     if x.size and (x.min() < 0 or x.max() >= V):
         raise ValueError(
             f"{name} must hold word indices in [0, {V - 1}], got values from {x.min()} to {x.max()}"
         )
+    return x
 
 
 # ---------------------------------------------------------------------------

@@ -156,8 +156,34 @@ def test_word_embedding_rejects_bad_indices():
         word_embedding_forward(np.array([[0, 4]]), W)
     with pytest.raises(ValueError, match=r"indices in \[0, 3\]"):
         word_embedding_forward(np.array([[-1, 0]]), W)
-    with pytest.raises(ValueError, match=r"shape \(N, T\)"):
-        word_embedding_forward(np.array([0, 1]), W)
+    with pytest.raises(ValueError, match="integer word indices, got bool"):
+        word_embedding_forward(np.array([True, False]), W)
+    _, cache = word_embedding_forward(np.array([0, 1]), W)
+    with pytest.raises(ValueError, match="dout must have a floating-point dtype"):
+        word_embedding_backward(np.ones((2, 2), dtype=int), cache)
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (2, 2, 3), ()])
+def test_word_embedding_any_index_shape(shape):
+    """1-D indices (one step, as CaptioningRNN.sample feeds them), (N, T), more axes, a scalar."""
+    W = np.arange(12, dtype=np.float64).reshape(4, 3)  # row v = 3v, 3v + 1, 3v + 2
+    x = (np.arange(int(np.prod(shape))) % 4).reshape(shape)
+    out, cache = word_embedding_forward(x, W)
+    assert out.shape == shape + (3,)
+    np.testing.assert_array_equal(out[..., 0], 3 * x)
+    rng = np.random.default_rng(5)
+    dout = rng.standard_normal(out.shape)
+    dW = word_embedding_backward(dout, cache)
+    numeric = eval_numerical_gradient_array(lambda w: word_embedding_forward(x, w)[0], W.copy(), dout)
+    assert dW.shape == W.shape and rel_error(numeric, dW) < 1e-9
+
+
+def test_word_embedding_fixed_values_for_one_step_and_lists():
+    W = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
+    out, cache = word_embedding_forward([2, 0, 2], W)  # a list of indices is converted
+    np.testing.assert_array_equal(out, [[4.0, 5.0], [0.0, 1.0], [4.0, 5.0]])
+    dW = word_embedding_backward(np.array([[1.0, 2.0], [3.0, 4.0], [10.0, 20.0]]), cache)
+    np.testing.assert_array_equal(dW, [[3.0, 4.0], [0.0, 0.0], [11.0, 22.0]])
 
 
 # ---------------------------------------------------------------- temporal affine / softmax
