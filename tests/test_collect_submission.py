@@ -1,6 +1,8 @@
 import hashlib
 import json
+import os
 import shutil
+import stat
 import subprocess
 import zipfile
 
@@ -8,7 +10,7 @@ import nbformat
 import pytest
 from toy_kit import REPO
 
-from course_utils.grading.kit import editable_modules, notebooks
+from course_utils.grading.kit import notebooks
 from course_utils.tools.release import write_release
 
 
@@ -26,7 +28,10 @@ def release(tmp_path_factory):
                     nbformat.v4.new_markdown_cell("**Your answer:**\n<!-- BEGIN ANSWER -->\n"
                                                   "*Your answer:* fill this in.\n<!-- END ANSWER -->")]
         nbformat.write(nb, folder / f"{name}.ipynb")
-    listing = {"notebooks": [f"assignments/assignment9/{n}.ipynb" for n in ("first", "second")], "questions": {}}
+    listing = {"notebooks": [f"assignments/assignment9/{n}.ipynb" for n in ("first", "second")],
+               "questions": [{"name": "affine", "title": "Affine layer", "points": 1, "cells": [], "public": [],
+                              "functions": ["course_utils/layers.py::affine_forward",
+                                            "course_utils/layers.py::affine_backward"]}]}
     (folder / "questions.json").write_text(json.dumps(listing))  # as the release writes it
     return out
 
@@ -61,18 +66,42 @@ def snapshot(kit):
     return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in kit.rglob("*") if p.is_file()}
 
 
-def test_refuses_notebooks_that_were_not_run(kit):
-    proc = collect(kit, "assignment9")
+def zip_names(kit, assignment="assignment9"):
+    with zipfile.ZipFile(kit / f"{assignment}_submission.zip") as archive:
+        return sorted(archive.namelist())
+
+
+def summary_line(proc, rel):
+    return next(line.split(maxsplit=1)[1] for line in proc.stdout.splitlines() if line.strip().startswith(rel))
+
+
+def test_unfinished_work_is_zipped_with_a_summary(kit):
+    folder = kit / "assignments" / "assignment9"
+    run_all(folder / "first.ipynb", error=True)  # second.ipynb was never run
+    proc = collect(kit, "assignment9", "--no-export")
+    assert proc.returncode == 0, proc.stderr
+    assert zip_names(kit) == ["assignments/assignment9/first.ipynb", "assignments/assignment9/second.ipynb",
+                              "course_utils/layers.py"]  # the assignment's own module only
+    assert summary_line(proc, "assignments/assignment9/first.ipynb") == "errors in cell 4; 1 written answer not given"
+    assert summary_line(proc, "assignments/assignment9/second.ipynb") == "2 cells not run; 1 written answer not given"
+    assert summary_line(proc, "course_utils/layers.py") == "stubs left in functions affine_backward, affine_forward"
+    assert "Unfinished work is graded as it is" in proc.stdout
+    assert len(proc.stdout.splitlines()) < 10
+    assert stat.S_IMODE(os.stat(kit / "assignment9_submission.zip").st_mode) == 0o644
+
+
+def test_strict_refuses_what_was_not_run(kit):
+    proc = collect(kit, "assignment9", "--strict")
     assert proc.returncode == 1
-    assert "assignments/assignment9/first.ipynb: cell 2 was not run" in proc.stderr
+    assert "assignments/assignment9/first.ipynb: 2 cells not run" in proc.stderr
     assert "Restart & Run All" in proc.stderr
     assert not (kit / "assignment9_submission.zip").exists()
 
 
-def test_writes_zip_with_only_notebooks_and_editable_modules(kit):
+def test_writes_zip_with_only_notebooks_and_the_assignments_modules(kit):
     folder = kit / "assignments" / "assignment9"
     run_all(folder / "first.ipynb", answer="Because it is linear.")
-    run_all(folder / "second.ipynb")
+    run_all(folder / "second.ipynb", answer="Also linear.")
     (kit / "datasets" / "cifar-10-batches-py").mkdir()
     (kit / "datasets" / "cifar-10-batches-py" / "data_batch_1").write_bytes(b"\0" * 1000)
     (folder / ".ipynb_checkpoints").mkdir()
@@ -81,14 +110,11 @@ def test_writes_zip_with_only_notebooks_and_editable_modules(kit):
     (kit / "course_utils" / "__pycache__").mkdir(exist_ok=True)
     (kit / "course_utils" / "__pycache__" / "layers.cpython-311.pyc").write_bytes(b"x")
     before = snapshot(kit)
-    proc = collect(kit, "assignment9")
+    proc = collect(kit, "assignment9", "--strict")
     assert proc.returncode == 0, proc.stderr
-    target = kit / "assignment9_submission.zip"
-    with zipfile.ZipFile(target) as archive:
-        names = sorted(archive.namelist())
-    assert names == sorted(editable_modules(kit) + notebooks(kit, "assignment9"))
-    assert "warning: course_utils/layers.py: not implemented yet: " in proc.stdout  # the release's stubs
-    assert "written answer(s) still say" in proc.stdout  # second.ipynb is unanswered
+    assert zip_names(kit) == ["assignments/assignment9/first.ipynb", "assignments/assignment9/second.ipynb",
+                              "course_utils/layers.py"]
+    assert summary_line(proc, "assignments/assignment9/first.ipynb") == "ok"
     after = snapshot(kit)
     assert {p: h for p, h in after.items() if p in before} == before  # originals untouched
     new = sorted(p.name for p in set(after) - set(before))
@@ -99,20 +125,38 @@ def test_writes_zip_with_only_notebooks_and_editable_modules(kit):
 
 
 @pytest.mark.parametrize("problem, expected", [
-    ("error", "first.ipynb: cell 4 shows an error: NameError"),
-    ("order", "first.ipynb: cell 4 ran before cell 2"),
-    ("missing", "first.ipynb: missing"),
+    ("error", "first.ipynb: errors in cell 4"),
+    ("order", "first.ipynb: run out of order (cell 4)"),
 ])
-def test_refuses_errors_disorder_and_missing(kit, problem, expected):
+def test_strict_refuses_errors_and_disorder(kit, problem, expected):
     folder = kit / "assignments" / "assignment9"
     run_all(folder / "second.ipynb")
-    if problem == "missing":
-        (folder / "first.ipynb").unlink()
-    else:
-        run_all(folder / "first.ipynb", error=problem == "error", order=[5, 2, 3] if problem == "order" else None)
-    proc = collect(kit, "assignment9")
+    run_all(folder / "first.ipynb", error=problem == "error", order=[5, 2, 3] if problem == "order" else None)
+    proc = collect(kit, "assignment9", "--strict")
     assert proc.returncode == 1 and expected in proc.stderr, proc.stderr
     assert not (kit / "assignment9_submission.zip").exists()
+    assert collect(kit, "assignment9", "--no-export").returncode == 0  # without --strict it is zipped
+
+
+def test_a_missing_file_stops_it(kit):
+    (kit / "assignments" / "assignment9" / "first.ipynb").unlink()
+    proc = collect(kit, "assignment9")
+    assert proc.returncode == 1
+    assert "assignments/assignment9/first.ipynb is missing: put it back" in proc.stderr
+    assert not (kit / "assignment9_submission.zip").exists()
+
+
+def test_untouched_release_of_assignment1_is_zipped_with_one_line_per_file(kit):
+    proc = collect(kit, "assignment1", "--no-export")
+    assert proc.returncode == 0, proc.stderr
+    names = zip_names(kit, "assignment1")
+    modules = [n for n in names if n.startswith("course_utils/")]
+    assert modules == ["course_utils/classifiers/fc_net.py", "course_utils/classifiers/k_nearest_neighbor.py",
+                       "course_utils/classifiers/linear_classifier.py", "course_utils/classifiers/linear_svm.py",
+                       "course_utils/classifiers/softmax.py", "course_utils/layers.py"]
+    assert [n for n in names if n not in modules] == notebooks(kit, "assignment1")
+    assert "not run" in summary_line(proc, "assignments/assignment1/knn.ipynb")
+    assert len(proc.stdout.splitlines()) == 1 + len(names) + 3  # header, one line per file, blank, result, hint
 
 
 def test_assignment_from_the_current_folder_or_asked_for(kit):
@@ -126,3 +170,4 @@ def test_assignment_from_the_current_folder_or_asked_for(kit):
     assert proc.returncode == 2 and "say which assignment" in proc.stderr
     proc = collect(kit, "assignment8")
     assert proc.returncode == 2 and "there is no assignments/assignment8" in proc.stderr
+    assert "the assignments of this kit: assignment1, assignment2, assignment3, assignment9" in proc.stderr

@@ -68,3 +68,15 @@ def test_partial_stub_is_flagged(student_kit):
                                                        '"course_utils/toy.py::double", "course_utils/toy.py::extra"'))
     table = rows(validate(student_kit, "assignment1").stdout)
     assert "failing" in table["Double a number"] and "stub still present" in table["Double a number"]
+
+
+def test_unknown_assignment_and_root_are_errors(student_kit, tmp_path):
+    proc = validate(student_kit, "assignment9")
+    assert proc.returncode == 2
+    assert "there is no assignments/assignment9" in proc.stderr and "assignments of this kit: assignment1" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "course_utils", "validate", "--root", str(tmp_path / "nonexistent")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "there is no such folder" in proc.stderr and "\x1b[" not in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "course_utils", "validate", "--root", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "is not a course kit" in proc.stderr

@@ -1,15 +1,18 @@
-"""Make a student's submission zip: ``collect_submission.sh [assignmentN]``.
+"""Make a student's submission zip: ``collect_submission.sh [assignmentN] [--strict]``.
 
-Checks that every notebook of the assignment exists and was run top to bottom
-(every code cell run, in order, no error outputs), warns about code regions
-still holding the stub and unanswered written questions, then writes
-``<assignment>_submission.zip`` in the kit folder with the notebooks and the
-``course_utils`` files students may edit, nothing else. Exits non-zero, saying
-what to fix, when a notebook is missing or not run. Reads the originals only.
-When nbconvert can, the written answers are also exported to
-``<assignment>_answers.pdf`` (or ``.html`` without LaTeX) for hand grading.
+Zips what exists: the assignment's notebooks and the ``course_utils`` modules
+its questions name (``functions`` in ``questions.json``), nothing else, into
+``<assignment>_submission.zip`` in the kit folder (mode 0644), and prints one
+line per file saying where the work stands: ``ok``, ``3 cells not run``,
+``errors in cells 12, 25``, ``stubs left in functions ...``. Unfinished work
+is submitted and graded as it is, so the zip is written (exit 0) whenever
+the files exist; only a missing file stops it (exit 1). With ``--strict``
+(for courses that want it) a notebook that was not run top to bottom, or
+shows an error, stops it too. Reads the originals only. When nbconvert can,
+the written answers are also exported to ``<assignment>_answers.pdf`` (or
+``.html`` without LaTeX) for hand grading.
 
-``python3 -m course_utils.grading.collect [assignmentN] [--root KIT]``
+``python3 -m course_utils.grading.collect [assignmentN] [--root KIT] [--strict]``
 """
 import argparse
 import os
@@ -18,7 +21,8 @@ import zipfile
 from pathlib import Path
 
 from course_utils.files import atomic_write
-from course_utils.grading.kit import assignments, editable_modules, find_root, normalize_assignment, required_notebooks
+from course_utils.grading.kit import (assignment_at, assignment_functions, assignments, existing_assignment, open_kit,
+                                      required_notebooks)
 from course_utils.grading.notebook_checks import check_notebook
 from course_utils.grading.zipout import add_entry
 from course_utils.markers import MarkerError, stub_functions
@@ -26,56 +30,77 @@ from course_utils.markers import MarkerError, stub_functions
 
 def pick_assignment(root, requested, cwd):
     """The assignment to collect: the argument, else the assignment folder we are in."""
-    known = assignments(root)
     if requested:
-        name = normalize_assignment(requested)
-        if name not in known:
-            raise ValueError(f"there is no assignments/{name} in {root}; choose one of {', '.join(known)}")
-        return name
-    cwd = Path(cwd).resolve()
-    for name in known:
-        if cwd.is_relative_to((root / "assignments" / name).resolve()):
-            return name
+        return existing_assignment(root, requested)
+    found = assignment_at(root, cwd)
+    if found:
+        return found
+    known = assignments(root)
     raise ValueError(f"say which assignment to collect, e.g. `bash collect_submission.sh {known[0] if known else 'assignment1'}`"
-                     f" (choose one of {', '.join(known)})")
+                     f" (the assignments of this kit: {', '.join(known) or 'none'})")
 
 
-def collect(root, assignment, out=None, export=True, echo=print):
-    """Check and zip; return (zip path or None, list of problems, list of warnings)."""
+def notebook_summary(report):
+    """Where a notebook stands, in one line: ``ok`` or what is left to do."""
+    parts = []
+    if report.not_run:
+        parts.append(f"{_cells(report.not_run)} not run")
+    if report.out_of_order:
+        parts.append(f"run out of order ({_cells(report.out_of_order, count=False)})")
+    if report.error_cells:
+        parts.append(f"errors in {_cells(report.error_cells, count=False)}")
+    if report.stub_cells:
+        parts.append(f"stubs left in {_cells(report.stub_cells, count=False)}")
+    if report.unanswered:
+        parts.append(f"{report.unanswered} written answer{'s' * (report.unanswered > 1)} not given")
+    return "; ".join(parts + report.damaged) or "ok"
+
+
+def _cells(numbers, count=True):
+    if count:
+        return f"{len(numbers)} cell{'s' * (len(numbers) > 1)}"
+    return f"cell{'s' * (len(numbers) > 1)} {', '.join(map(str, numbers))}"
+
+
+def module_summary(path, rel, functions=None):
+    """Where an editable module stands, in one line; only ``functions`` count (None: all)."""
+    try:
+        stubs = stub_functions(Path(path).read_text(encoding="utf-8"), rel)
+    except MarkerError as exc:
+        return f"{exc} (restore the marker lines)"
+    stubs = [name for name in stubs if functions is None or name in functions]
+    return f"stubs left in functions {', '.join(stubs)}" if stubs else "ok"
+
+
+def collect(root, assignment, strict=False, export=True, echo=print):
+    """Check and zip; return (zip path or None, {file: summary}, [problems that stopped the zip])."""
     root = Path(root)
-    required = required_notebooks(root, assignment)
-    problems, warnings = [], []
-    if not required:
+    notebooks, functions = required_notebooks(root, assignment), assignment_functions(root, assignment)
+    summaries, problems = {}, []
+    if not notebooks:
         problems.append(f"assignments/{assignment} holds no notebooks")
-    for rel in required:
+    for rel in notebooks:
         report = check_notebook(root / rel)
         if not report.exists:
-            problems.append(f"{rel}: missing")
+            problems.append(f"{rel} is missing: put it back (from your kit's download) and run it")
             continue
-        for problem in report.problems:
-            problems.append(f"{rel}: {problem}")
-        if report.stub_cells:
-            warnings.append(f"{rel}: cell(s) {', '.join(map(str, report.stub_cells))} still hold the stub (`pass`)")
-        if report.unanswered:
-            warnings.append(f"{rel}: {report.unanswered} written answer(s) still say '*Your answer:* fill this in.'")
-    modules = editable_modules(root)
-    for rel in modules:
-        try:
-            stubs = stub_functions((root / rel).read_text(encoding="utf-8"), rel)
-        except MarkerError as exc:
-            problems.append(f"{exc} (restore the marker lines)")
+        summaries[rel] = notebook_summary(report)
+        if strict and report.problems:
+            problems.append(f"{rel}: {summaries[rel]}")
+    for rel, names in functions.items():
+        if not (root / rel).is_file():
+            problems.append(f"{rel} is missing: put it back (from your kit's download)")
             continue
-        if stubs:
-            warnings.append(f"{rel}: not implemented yet: {', '.join(stubs)}")
+        summaries[rel] = module_summary(root / rel, rel, names)
     if problems:
-        return None, problems, warnings
-    target = Path(out) if out else root / f"{assignment}_submission.zip"
-    write_zip(root, modules + required, target)
+        return None, summaries, problems
+    target = root / f"{assignment}_submission.zip"
+    write_zip(root, list(functions) + notebooks, target)
     if export:
-        exported = export_answers(root, required, root / f"{assignment}_answers")
+        exported = export_answers(root, notebooks, root / f"{assignment}_answers")
         if exported:
             echo(f"Written answers exported to {exported}")
-    return target, problems, warnings
+    return target, summaries, problems
 
 
 def write_zip(root, files, target):
@@ -120,29 +145,36 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="collect_submission.sh", description=__doc__.splitlines()[0])
     parser.add_argument("assignment", nargs="?", help="e.g. assignment1 (default: the folder you are in)")
     parser.add_argument("--root", help="kit folder (default: found from this script)")
+    parser.add_argument("--strict", action="store_true",
+                        help="write no zip while a notebook was not run top to bottom or shows an error")
     parser.add_argument("--no-export", action="store_true", help="do not export the written answers")
     args = parser.parse_args(argv)
     cwd = os.environ.get("COLLECT_CWD", os.getcwd())
     try:
-        root = Path(args.root).resolve() if args.root else find_root(cwd)
+        root = open_kit(args.root, cwd)
         assignment = pick_assignment(root, args.assignment, cwd)
     except (ValueError, FileNotFoundError) as exc:
         print(f"collect_submission: {exc}", file=sys.stderr)
         return 2
-    target, problems, warnings = collect(root, assignment, export=not args.no_export)
-    for warning in warnings:
-        print(f"warning: {warning}")
+    target, summaries, problems = collect(root, assignment, strict=args.strict, export=not args.no_export)
+    width = max(map(len, summaries), default=0)
+    print(f"{assignment}:")
+    for rel, summary in summaries.items():
+        print(f"  {rel.ljust(width)}  {summary}")
     if problems:
-        print(f"\nNo submission written for {assignment}. Fix these first:", file=sys.stderr)
+        print(f"\nNo submission written for {assignment}:", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
-        print("Open each notebook, run Kernel > Restart & Run All, save, and run this again.", file=sys.stderr)
+        if args.strict:
+            print("This course wants every notebook run top to bottom without errors: open each one, run "
+                  "Kernel > Restart & Run All, save, and run this again.", file=sys.stderr)
         return 1
     with zipfile.ZipFile(target) as archive:
-        names = archive.namelist()
-    print(f"Wrote {target} ({len(names)} files):")
-    for name in names:
-        print(f"  {name}")
+        count = len(archive.namelist())
+    print(f"\nWrote {target} ({count} files): upload it.")
+    if any(summary != "ok" for summary in summaries.values()):
+        print("Unfinished work is graded as it is. For every point: finish the stubs, run each notebook "
+              "top to bottom (Kernel > Restart & Run All), save, and collect again.")
     return 0
 
 

@@ -57,18 +57,88 @@ def editable_modules(root):
     return found
 
 
+def question_list(root, assignment):
+    """The public question list of an assignment (dicts with name, title, points, functions,
+    cells, public): ``questions.json`` in a release, the manifest in the source; None if neither."""
+    listing = Path(root) / "assignments" / assignment / "questions.json"
+    manifest = Path(root) / "grading" / assignment / "manifest.toml"
+    if listing.exists():
+        return json.loads(listing.read_text(encoding="utf-8")).get("questions", [])
+    if manifest.exists():
+        from course_utils.grading.manifest import load_manifest
+
+        return load_manifest(manifest).public()["questions"]
+    return None
+
+
+def assignment_functions(root, assignment):
+    """{editable module: set of the functions the assignment's questions name in it}, from
+    their ``functions`` entries. Without a question list nothing tells which modules are the
+    assignment's own, so every editable module, with None for "all of its functions"."""
+    questions = question_list(root, assignment)
+    if questions is None:
+        return {rel: None for rel in editable_modules(root)}
+    found = {}
+    for spec in questions:
+        for target in spec.get("functions", []):
+            path, _, function = target.partition("::")
+            found.setdefault(path, set()).add(function)
+    return dict(sorted(found.items()))
+
+
 def editable_files(root, assignment):
     """Everything a student may hand in for ``assignment``: editable modules + its notebooks."""
     return editable_modules(root) + notebooks(root, assignment)
+
+
+def is_kit(folder):
+    return (Path(folder) / "course_utils").is_dir() and (Path(folder) / "assignments").is_dir()
 
 
 def find_root(start="."):
     """The kit folder holding ``start`` (the nearest parent with course_utils/ and assignments/)."""
     here = Path(start).resolve()
     for folder in (here, *here.parents):
-        if (folder / "course_utils").is_dir() and (folder / "assignments").is_dir():
+        if is_kit(folder):
             return folder
-    raise FileNotFoundError(f"{here} is not inside a course kit (no course_utils/ and assignments/ above it)")
+    raise FileNotFoundError(f"{here} is not inside a course kit (no course_utils/ and assignments/ above it): "
+                            "run this from the kit's folder or one of its subfolders, or give --root KIT")
+
+
+def open_kit(root=None, start="."):
+    """``root`` when given (it must be a kit), else the kit around ``start``; FileNotFoundError says why not."""
+    if root is None:
+        return find_root(start)
+    folder = Path(root).resolve()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"--root {root}: there is no such folder; give the folder of your course kit "
+                                "(the one holding course_utils/ and assignments/)")
+    if not is_kit(folder):
+        raise FileNotFoundError(f"--root {root}: {folder} is not a course kit (it has no course_utils/ and "
+                                "assignments/ folders); give the folder of your course kit")
+    return folder
+
+
+def existing_assignment(root, name):
+    """``name`` normalised (``1`` -> ``assignment1``), checked to exist in the kit; ValueError lists what does."""
+    present = assignments(root)
+    choices = ", ".join(present) or "none"
+    try:
+        normalized = normalize_assignment(name)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; the assignments of this kit: {choices}") from None
+    if normalized not in present:
+        raise ValueError(f"there is no assignments/{normalized} in {root}; the assignments of this kit: {choices}")
+    return normalized
+
+
+def assignment_at(root, folder):
+    """The assignment whose folder holds ``folder``, or None."""
+    here = Path(folder).resolve()
+    for name in assignments(root):
+        if here.is_relative_to((Path(root) / "assignments" / name).resolve()):
+            return name
+    return None
 
 
 def source_root():

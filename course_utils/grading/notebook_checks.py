@@ -23,6 +23,10 @@ class NotebookReport:
     path: str
     exists: bool = True
     problems: list = field(default_factory=list)     # why it does not count as run top to bottom
+    not_run: list = field(default_factory=list)      # the same by kind: cells (1-based) never run,
+    out_of_order: list = field(default_factory=list)  # run before the cell above them,
+    error_cells: list = field(default_factory=list)  # showing an error,
+    damaged: list = field(default_factory=list)      # and what makes the file unusable (texts)
     stub_cells: list = field(default_factory=list)   # code cells (1-based) whose student region is a stub
     answers: list = field(default_factory=list)      # [question, answer] pairs
     unanswered: int = 0
@@ -44,7 +48,7 @@ def check_notebook(path):
         nb = json.loads(path.read_text(encoding="utf-8"))
         cells = nb["cells"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        report.problems.append(f"not a readable notebook ({type(exc).__name__})")
+        _damaged(report, f"not a readable notebook ({type(exc).__name__})")
         return report
     last_count, last_cell, previous_markdown = None, None, ""
     for number, cell in enumerate(cells, start=1):
@@ -59,21 +63,30 @@ def check_notebook(path):
             if any(r.is_stub for r in find_regions(source, f"{path.name} cell {number}")):
                 report.stub_cells.append(number)
         except MarkerError as exc:
-            report.problems.append(f"cell {number}: {exc.problem}")
+            _damaged(report, f"cell {number}: {exc.problem}")
         if not source.strip():
             continue
         count = cell.get("execution_count")
         if count is None:
+            report.not_run.append(number)
             report.problems.append(f"cell {number} was not run")
             continue
         if last_count is not None and count <= last_count:
+            report.out_of_order.append(number)
             report.problems.append(f"cell {number} ran before cell {last_cell} (run the notebook top to bottom)")
         last_count, last_cell = count, number
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 error = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip()
+                report.error_cells.append(number)
                 report.problems.append(f"cell {number} shows an error: {error[:200]}")
+                break
     return report
+
+
+def _damaged(report, problem):
+    report.damaged.append(problem)
+    report.problems.append(problem)
 
 
 def _collect_answers(report, source, question, number):
@@ -82,7 +95,7 @@ def _collect_answers(report, source, question, number):
     try:
         found = answers(source, f"markdown cell {number}")
     except MarkerError as exc:
-        report.problems.append(f"cell {number}: {exc.problem}")
+        _damaged(report, f"cell {number}: {exc.problem}")
         return
     for answer in found:
         report.answers.append([question.strip(), answer])

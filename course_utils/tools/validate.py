@@ -27,44 +27,32 @@ def configure(parser):
 
 
 def main(args):
-    from course_utils.grading.kit import assignments, find_root, normalize_assignment
+    from course_utils.grading.kit import assignment_at, assignments, existing_assignment, open_kit, question_list
 
     try:
-        root = Path(args.root).resolve() if args.root else find_root(".")
-    except FileNotFoundError as exc:
+        root = open_kit(args.root)
+        if args.assignment:
+            chosen = [existing_assignment(root, args.assignment)]
+        else:
+            here = assignment_at(root, Path.cwd())
+            chosen = [here] if here else [a for a in assignments(root) if question_list(root, a)]
+            if not chosen:
+                raise ValueError(f"no assignment of {root} lists questions (no assignments/*/questions.json): "
+                                 "is this the kit your course handed out?")
+        listed = {a: question_list(root, a) for a in chosen}
+        empty = [a for a, questions in listed.items() if not questions]
+        if empty:
+            raise ValueError(f"{', '.join(empty)} lists no questions (no questions.json in assignments/{empty[0]}): "
+                             "is this the kit your course handed out?")
+    except (ValueError, FileNotFoundError) as exc:
         print(f"course-kit validate: {exc}", file=sys.stderr)
         return 2
-    if args.assignment:
-        chosen = [normalize_assignment(args.assignment)]
-    else:
-        here = Path.cwd().resolve()
-        chosen = [a for a in assignments(root) if here.is_relative_to((root / "assignments" / a).resolve())]
-        chosen = chosen or [a for a in assignments(root) if load_questions(root, a)]
     all_done = True
-    for assignment in chosen:
-        questions = load_questions(root, assignment)
-        if not questions:
-            print(f"{assignment}: no questions are listed for it (nothing to validate)")
-            continue
-        rows = validate(root, assignment, questions, args.timeout)
+    for assignment, questions in listed.items():
+        rows = validate(root, assignment, {spec["name"]: spec for spec in questions}, args.timeout)
         print(format_rows(assignment, rows))
         all_done &= all(status == "done" for _, status, _, _ in rows)
     return 0 if all_done else 1
-
-
-def load_questions(root, assignment):
-    """The public question list: questions.json in a release, the manifest in the source."""
-    path = Path(root) / "assignments" / assignment / "questions.json"
-    manifest = Path(root) / "grading" / assignment / "manifest.toml"
-    if path.exists():
-        listed = json.loads(path.read_text(encoding="utf-8"))["questions"]
-    elif manifest.exists():
-        from course_utils.grading.manifest import load_manifest
-
-        listed = load_manifest(manifest).public()["questions"]
-    else:
-        return None
-    return {spec["name"]: spec for spec in listed}
 
 
 def validate(root, assignment, questions, timeout=900):
