@@ -23,6 +23,12 @@ from course_utils.layers import (
     spatial_batchnorm_forward,
 )
 
+__all__ = [
+    "affine_relu_forward", "affine_relu_backward", "affine_norm_relu_forward", "affine_norm_relu_backward",
+    "conv_relu_forward", "conv_relu_backward", "conv_relu_pool_forward", "conv_relu_pool_backward",
+    "conv_bn_relu_forward", "conv_bn_relu_backward",
+]
+
 NORMALIZATIONS = (None, "batchnorm", "layernorm")
 
 

@@ -201,3 +201,26 @@ def test_fc_bad_arguments():
         FullyConnectedNet(4)
     with pytest.raises(ValueError, match="dtype must be a floating-point dtype"):
         FullyConnectedNet([4], dtype=np.int32)
+
+
+# ------------------------------------------------------------ the 2019 keyword dropout=
+
+def test_fc_legacy_dropout_keyword_is_the_keep_ratio():
+    X = np.random.default_rng(1).standard_normal((6, 4))
+    y = np.array([0, 1, 2, 0, 1, 2])
+    with pytest.warns(DeprecationWarning, match=r"dropout=\.\.\.\) is deprecated: use dropout_keep_ratio"):
+        old = FullyConnectedNet([5], input_dim=4, num_classes=3, dropout=0.75, dtype=np.float64, seed=3)
+    new = FullyConnectedNet([5], input_dim=4, num_classes=3, dropout_keep_ratio=0.75, dtype=np.float64, seed=3)
+    assert old.use_dropout and old.dropout_param["p"] == 0.75
+    assert old.dropout_param == new.dropout_param
+    assert old.loss(X, y)[0] == new.loss(X, y)[0]  # same weights, same seeded masks
+    with pytest.warns(DeprecationWarning):
+        assert not FullyConnectedNet([5], input_dim=4, num_classes=3, dropout=1).use_dropout
+
+
+def test_fc_legacy_dropout_errors():
+    with pytest.raises(ValueError, match=r"either dropout_keep_ratio=0.5 or the older dropout=0.5 .*not both"):
+        FullyConnectedNet([4], dropout_keep_ratio=0.5, dropout=0.5)
+    with pytest.warns(DeprecationWarning), pytest.raises(
+            ValueError, match=r"dropout is the probability of keeping a unit .* got 0 \(2017's dropout=0"):
+        FullyConnectedNet([4], dropout=0)

@@ -4,18 +4,67 @@ It follows the interface the Solver expects: a ``params`` dict of numpy
 arrays and ``loss(X, y=None)`` returning class scores (N, C) when y is None,
 else ``(loss, grads)``. The loss is the mean softmax cross-entropy plus
 ``0.5 * reg * sum(W**2)`` over the three weight arrays.
+
+The module also provides every layer of ``course_utils.layers``, the four fast
+layers of ``course_utils.fast_layers`` and every sandwich layer of
+``course_utils.layer_utils`` (listed in ``__all__``, imported by name): the
+names CS231n's notebooks get from ``from ...classifiers.cnn import *``.
 """
 import numpy as np
 
-from course_utils.checks import check_array, check_labels, check_positive_int, implemented
+from course_utils import layer_utils, layers
+from course_utils.checks import (
+    check_array,
+    check_labels,
+    check_nonnegative,
+    check_positive_int,
+    implemented,
+)
 from course_utils.conv_shapes import conv_output_shape, pool_output_shape
+from course_utils.fast_layers import (
+    conv_backward_fast,
+    conv_forward_fast,
+    max_pool_backward_fast,
+    max_pool_forward_fast,
+)
 from course_utils.layer_utils import (
+    affine_norm_relu_backward,
+    affine_norm_relu_forward,
     affine_relu_backward,
     affine_relu_forward,
+    conv_bn_relu_backward,
+    conv_bn_relu_forward,
+    conv_relu_backward,
+    conv_relu_forward,
     conv_relu_pool_backward,
     conv_relu_pool_forward,
 )
-from course_utils.layers import affine_backward, affine_forward, softmax_loss
+from course_utils.layers import (
+    affine_backward,
+    affine_forward,
+    batchnorm_backward,
+    batchnorm_backward_alt,
+    batchnorm_forward,
+    conv_backward_naive,
+    conv_forward_naive,
+    dropout_backward,
+    dropout_forward,
+    layernorm_backward,
+    layernorm_forward,
+    max_pool_backward_naive,
+    max_pool_forward_naive,
+    relu_backward,
+    relu_forward,
+    softmax_loss,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+    spatial_groupnorm_backward,
+    spatial_groupnorm_forward,
+    svm_loss,
+)
+
+FAST_LAYERS = ["conv_forward_fast", "conv_backward_fast", "max_pool_forward_fast", "max_pool_backward_fast"]
+__all__ = ["ThreeLayerConvNet", *layers.__all__, *FAST_LAYERS, *layer_utils.__all__]
 
 
 class ThreeLayerConvNet:
@@ -48,10 +97,8 @@ class ThreeLayerConvNet:
         self.filter_size = check_positive_int(filter_size, "filter_size")
         self.hidden_dim = check_positive_int(hidden_dim, "hidden_dim")
         self.num_classes = check_positive_int(num_classes, "num_classes")
-        for value, name in ((weight_scale, "weight_scale"), (reg, "reg")):
-            if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-        self.reg = float(reg)
+        check_nonnegative(weight_scale, "weight_scale")
+        self.reg = check_nonnegative(reg, "reg")
         if not np.issubdtype(np.dtype(dtype), np.floating):
             raise ValueError(f"dtype must be a floating-point dtype, got {dtype!r}")
         self.dtype = np.dtype(dtype)

@@ -6,32 +6,62 @@ None, else ``(loss, grads)`` with one gradient per parameter. The loss is the
 mean softmax cross-entropy plus ``0.5 * reg * sum(W**2)`` over the weight
 matrices (biases and normalisation parameters are not regularised), so the
 regularisation gradient of W is ``reg * W``.
+
+The module also provides every layer of ``course_utils.layers`` and every
+sandwich layer of ``course_utils.layer_utils`` (their ``__all__``, imported
+by name): the names CS231n's notebooks get from ``from ...classifiers.fc_net import *``.
 """
+import warnings
+
 import numpy as np
 
-from course_utils.checks import check_array, check_labels, check_positive_int, implemented
+from course_utils import layer_utils, layers
+from course_utils.checks import (
+    check_array,
+    check_labels,
+    check_nonnegative,
+    check_positive_int,
+    implemented,
+)
+from course_utils.layer_utils import (
+    affine_norm_relu_backward,
+    affine_norm_relu_forward,
+    affine_relu_backward,
+    affine_relu_forward,
+    conv_bn_relu_backward,
+    conv_bn_relu_forward,
+    conv_relu_backward,
+    conv_relu_forward,
+    conv_relu_pool_backward,
+    conv_relu_pool_forward,
+)
 from course_utils.layers import (
     affine_backward,
     affine_forward,
     batchnorm_backward,
+    batchnorm_backward_alt,
     batchnorm_forward,
+    conv_backward_naive,
+    conv_forward_naive,
     dropout_backward,
     dropout_forward,
     layernorm_backward,
     layernorm_forward,
+    max_pool_backward_naive,
+    max_pool_forward_naive,
     relu_backward,
     relu_forward,
     softmax_loss,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+    spatial_groupnorm_backward,
+    spatial_groupnorm_forward,
+    svm_loss,
 )
-from course_utils.layer_utils import affine_relu_backward, affine_relu_forward
+
+__all__ = ["TwoLayerNet", "FullyConnectedNet", *layers.__all__, *layer_utils.__all__]
 
 NORMALIZATIONS = (None, "batchnorm", "layernorm")
-
-
-def _check_nonnegative(value, name):
-    if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value) or value < 0:
-        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-    return float(value)
 
 
 def _check_inputs(X, y, input_dim, num_classes):
@@ -43,6 +73,22 @@ def _check_inputs(X, y, input_dim, num_classes):
         )
     if y is not None:
         check_labels(y, "y", X.shape[0], num_classes=num_classes)
+
+
+def _legacy_dropout(dropout, dropout_keep_ratio):
+    """FullyConnectedNet(dropout=p), the 2019 keyword: warn and return p as the keep ratio."""
+    if dropout_keep_ratio != 1:
+        raise ValueError(
+            f"give either dropout_keep_ratio={dropout_keep_ratio!r} or the older dropout={dropout!r} "
+            "(same meaning: probability of keeping a unit), not both"
+        )
+    warnings.warn(
+        "FullyConnectedNet(dropout=...) is deprecated: use dropout_keep_ratio=... "
+        "(same meaning: the probability of keeping a unit)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return dropout
 
 
 class TwoLayerNet:
@@ -60,8 +106,8 @@ class TwoLayerNet:
         self.input_dim = check_positive_int(input_dim, "input_dim")
         self.hidden_dim = check_positive_int(hidden_dim, "hidden_dim")
         self.num_classes = check_positive_int(num_classes, "num_classes")
-        weight_scale = _check_nonnegative(weight_scale, "weight_scale")
-        self.reg = _check_nonnegative(reg, "reg")
+        weight_scale = check_nonnegative(weight_scale, "weight_scale")
+        self.reg = check_nonnegative(reg, "reg")
         rng = np.random.default_rng(seed)
         self.params = {}
         # TODO: fill self.params with W1 (input_dim, hidden_dim) and
@@ -117,6 +163,10 @@ class FullyConnectedNet:
     hidden_dims: list of the L - 1 hidden layer sizes (may be empty: a linear
     softmax classifier). input_dim: D; num_classes: C.
     dropout_keep_ratio: probability of keeping a unit, in (0, 1]; 1 disables dropout.
+    dropout: the 2019 name of dropout_keep_ratio (same meaning: probability
+    of KEEPING a unit; note that 2017's ``dropout`` was the probability of
+    dropping one). Still accepted with a DeprecationWarning; giving it
+    together with a dropout_keep_ratio other than 1 raises ValueError.
     normalization: None, "batchnorm" or "layernorm", after every hidden affine layer.
     reg: L2 strength. weight_scale: standard deviation of the initial weights.
     dtype: float dtype of the parameters; inputs are converted to it
@@ -136,7 +186,10 @@ class FullyConnectedNet:
 
     def __init__(self, hidden_dims, input_dim=3 * 32 * 32, num_classes=10,
                  dropout_keep_ratio=1, normalization=None, reg=0.0,
-                 weight_scale=1e-2, dtype=np.float32, seed=None):
+                 weight_scale=1e-2, dtype=np.float32, seed=None, *, dropout=None):
+        keep_name = "dropout_keep_ratio"
+        if dropout is not None:
+            dropout_keep_ratio, keep_name = _legacy_dropout(dropout, dropout_keep_ratio), "dropout"
         if isinstance(hidden_dims, (str, bytes)) or not hasattr(hidden_dims, "__iter__"):
             raise ValueError(f"hidden_dims must be a list of layer sizes, got {hidden_dims!r}")
         self.hidden_dims = [check_positive_int(h, "each entry of hidden_dims") for h in hidden_dims]
@@ -147,12 +200,13 @@ class FullyConnectedNet:
         self.normalization = normalization
         keep = dropout_keep_ratio
         if isinstance(keep, bool) or not np.isscalar(keep) or not np.isreal(keep) or not 0 < keep <= 1:
+            hint = " (2017's dropout=0, no dropout, is dropout_keep_ratio=1)" if keep_name == "dropout" else ""
             raise ValueError(
-                f"dropout_keep_ratio is the probability of keeping a unit and must be in (0, 1], got {keep!r}"
+                f"{keep_name} is the probability of keeping a unit and must be in (0, 1], got {keep!r}{hint}"
             )
         self.use_dropout = keep != 1
-        self.reg = _check_nonnegative(reg, "reg")
-        weight_scale = _check_nonnegative(weight_scale, "weight_scale")
+        self.reg = check_nonnegative(reg, "reg")
+        weight_scale = check_nonnegative(weight_scale, "weight_scale")
         if not np.issubdtype(np.dtype(dtype), np.floating):
             raise ValueError(f"dtype must be a floating-point dtype, got {dtype!r}")
         self.dtype = np.dtype(dtype)

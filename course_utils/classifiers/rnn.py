@@ -11,18 +11,49 @@ the vocabulary as the next one:
 
 Training minimises temporal_softmax_loss of the scores against the caption
 shifted by one word; padding (<NULL>) targets are masked out.
+
+The module also provides every layer of ``course_utils.layers`` and of
+``course_utils.rnn_layers`` (their ``__all__``, imported by name): the names
+CS231n's notebooks get from ``from ...classifiers.rnn import *``.
 """
 import numpy as np
 
+from course_utils import layers, rnn_layers
 from course_utils.checks import check_array, check_positive_int
+from course_utils.layers import (
+    affine_backward,
+    affine_forward,
+    batchnorm_backward,
+    batchnorm_backward_alt,
+    batchnorm_forward,
+    conv_backward_naive,
+    conv_forward_naive,
+    dropout_backward,
+    dropout_forward,
+    layernorm_backward,
+    layernorm_forward,
+    max_pool_backward_naive,
+    max_pool_forward_naive,
+    relu_backward,
+    relu_forward,
+    softmax_loss,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+    spatial_groupnorm_backward,
+    spatial_groupnorm_forward,
+    svm_loss,
+)
 from course_utils.rnn_layers import (
     CELL_GATES,
     lstm_backward,
     lstm_forward,
+    lstm_step_backward,
     lstm_step_forward,
     rnn_backward,
     rnn_forward,
+    rnn_step_backward,
     rnn_step_forward,
+    sigmoid,
     temporal_affine_backward,
     temporal_affine_forward,
     temporal_softmax_loss,
@@ -30,6 +61,7 @@ from course_utils.rnn_layers import (
     word_embedding_forward,
 )
 
+__all__ = ["CaptioningRNN", *dict.fromkeys([*layers.__all__, *rnn_layers.__all__])]
 
 
 class CaptioningRNN:
