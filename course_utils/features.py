@@ -43,6 +43,19 @@ def extract_features(imgs, feature_fns, verbose=False):
     return features
 
 
+def rgb2gray(rgb):
+    """Gray version of RGB images: 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601 luma).
+
+    rgb: (..., 3), e.g. one image (H, W, 3) or a stack (N, H, W, 3).
+    Returns float64 of shape rgb.shape[:-1]. (CS231n's version weighted blue
+    with 0.144, a typo for 0.114, so its gray values differ slightly.)
+    """
+    check_array(rgb, "rgb")
+    if rgb.ndim < 1 or rgb.shape[-1] != 3:
+        raise ValueError(f"rgb must have shape (..., 3) with R, G, B on the last axis, got {rgb.shape}")
+    return rgb.astype(np.float64) @ _GRAY_WEIGHTS
+
+
 def _to_gray(im):
     """(H, W), (H, W, 1) or (H, W, 3) image -> (H, W) float gray image."""
     check_array(im, "im")
@@ -51,7 +64,7 @@ def _to_gray(im):
     if im.ndim == 3 and im.shape[2] == 1:
         return im[:, :, 0].astype(np.float64)
     if im.ndim == 3 and im.shape[2] == 3:
-        return im.astype(np.float64) @ _GRAY_WEIGHTS
+        return rgb2gray(im)
     raise ValueError(f"im must have shape (H, W), (H, W, 1) or (H, W, 3), got {im.shape}")
 
 

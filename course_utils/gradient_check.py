@@ -97,3 +97,42 @@ def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, seed=0, verbos
         if verbose:
             print(f"numerical: {numeric:f} analytic: {analytic:f}, relative error: {err:e}")
     return np.array(errors)
+
+
+class Blob:
+    """A value and its gradient, the way CS231n's blob-based layers passed data around.
+
+    vals: the array (float). diffs: its gradient, same shape (zeros if not given).
+    Any object with ``vals`` and ``diffs`` arrays works with the functions below;
+    this class is the smallest such object.
+    """
+
+    def __init__(self, vals, diffs=None):
+        self.vals = vals
+        self.diffs = np.zeros_like(vals) if diffs is None else diffs
+
+
+def eval_numerical_gradient_blobs(f, inputs, output, h=1e-5):
+    """Numeric gradients for a function that reads input blobs and writes an output blob.
+
+    f: called as ``f(*inputs, output)``; it reads each ``blob.vals`` of inputs and
+    writes its result into ``output.vals``.
+    inputs: tuple of blobs; output: blob whose ``diffs`` hold the upstream gradient.
+    Returns a list with, for every input blob, the gradient of
+    ``sum(output.vals * output.diffs)`` with respect to its vals (same shape).
+    """
+    inputs = tuple(inputs)
+
+    def run(_vals):  # the perturbed values are read by f through the blob itself
+        f(*inputs, output)
+        return output.vals
+
+    return [eval_numerical_gradient_array(run, blob.vals, output.diffs, h=h) for blob in inputs]
+
+
+def eval_numerical_gradient_net(net, inputs, output, h=1e-5):
+    """Numeric gradients of a blob network: ``net.forward()`` reads inputs, writes output.
+
+    Same as eval_numerical_gradient_blobs with f = net.forward (called without arguments).
+    """
+    return eval_numerical_gradient_blobs(lambda *blobs: net.forward(), inputs, output, h=h)

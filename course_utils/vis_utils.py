@@ -1,9 +1,35 @@
-"""Pictures of many images at once (e.g. learned weights or filters)."""
+"""Pictures of many images at once (e.g. learned weights or filters).
+
+``visualize_grid`` rescales every image on its own; ``vis_grid`` and ``vis_nn``
+(CS231n's other two helpers) rescale the whole picture together, so tiles stay
+comparable with each other.
+"""
 import math
 
 import numpy as np
 
 from course_utils.checks import check_array, check_positive_int
+
+
+def _tile(images, n_rows, n_cols, padding, fill):
+    """Lay images (N, H, W, C) out row by row on an n_rows x n_cols grid.
+
+    Neighbouring tiles are ``padding`` pixels apart; gaps and unused tiles hold ``fill``.
+    Returns (n_rows*H + (n_rows-1)*padding, n_cols*W + (n_cols-1)*padding, C) float64.
+    """
+    N, H, W, C = images.shape
+    step_y, step_x = H + padding, W + padding
+    grid = np.full((n_rows * step_y - padding, n_cols * step_x - padding, C), fill, dtype=np.float64)
+    for n in range(N):
+        r, c = divmod(n, n_cols)
+        grid[r * step_y:r * step_y + H, c * step_x:c * step_x + W] = images[n]
+    return grid
+
+
+def _to_unit_range(grid):
+    """Shift and scale to [0, 1] (a constant picture becomes all zeros)."""
+    low, high = grid.min(), grid.max()
+    return (grid - low) / (high - low) if high > low else np.zeros_like(grid)
 
 
 def visualize_grid(Xs, ubound=255.0, padding=1):
@@ -16,20 +42,46 @@ def visualize_grid(Xs, ubound=255.0, padding=1):
     Returns grid: (G*H + (G-1)*padding, G*W + (G-1)*padding, C) with
     G = ceil(sqrt(N)) tiles per side, filled row by row; unused tiles stay 0.
     """
-    check_array(Xs, "Xs", ndim=4)
-    N, H, W, C = Xs.shape
-    if N == 0:
-        raise ValueError("Xs must contain at least one image, got shape (0, H, W, C)")
+    _check_images(Xs, "Xs")
     padding = check_positive_int(padding, "padding", minimum=0)
     if not ubound > 0:
         raise ValueError(f"ubound must be a positive number, got {ubound!r}")
-    G = math.ceil(math.sqrt(N))
-    step_y, step_x = H + padding, W + padding
-    grid = np.zeros((G * H + (G - 1) * padding, G * W + (G - 1) * padding, C))
-    for n in range(N):
-        img = Xs[n].astype(np.float64)
-        low, high = img.min(), img.max()
-        tile = ubound * (img - low) / (high - low) if high > low else np.zeros_like(img)
-        r, c = divmod(n, G)
-        grid[r * step_y:r * step_y + H, c * step_x:c * step_x + W] = tile
-    return grid
+    G = math.ceil(math.sqrt(Xs.shape[0]))
+    tiles = np.stack([ubound * _to_unit_range(img.astype(np.float64)) for img in Xs])
+    return _tile(tiles, G, G, padding, 0.0)
+
+
+def vis_grid(Xs):
+    """Tile a stack of images into a square grid, rescaled together to [0, 1].
+
+    Xs: (N, H, W, C) images, N >= 1. Tiles are one pixel apart; the gaps and
+    unused tiles take the smallest value of Xs, so they come out as 0.
+    Returns (G*H + G - 1, G*W + G - 1, C) float64, G = ceil(sqrt(N)), filled row by row.
+    """
+    _check_images(Xs, "Xs")
+    G = math.ceil(math.sqrt(Xs.shape[0]))
+    return _to_unit_range(_tile(Xs, G, G, 1, float(Xs.min())))
+
+
+def vis_nn(rows):
+    """Tile a table of images, e.g. one row per query image and its nearest neighbours.
+
+    rows: list of R lists of D images each, every image (H, W, C) of one shape.
+    Tiles are one pixel apart; the gaps take the smallest value, and the
+    whole picture is rescaled to [0, 1].
+    Returns (R*H + R - 1, D*W + D - 1, C) float64.
+    """
+    if not isinstance(rows, (list, tuple)) or not rows or \
+            any(not isinstance(row, (list, tuple)) or len(row) != len(rows[0]) for row in rows) or not rows[0]:
+        raise ValueError("rows must be a non-empty list of equally long, non-empty lists of images (H, W, C)")
+    images = [img for row in rows for img in row]
+    for img in images:
+        check_array(img, "each image of rows", ndim=3, shape=images[0].shape)
+    stack = np.stack(images)
+    return _to_unit_range(_tile(stack, len(rows), len(rows[0]), 1, float(stack.min())))
+
+
+def _check_images(Xs, name):
+    check_array(Xs, name, ndim=4)
+    if Xs.shape[0] == 0:
+        raise ValueError(f"{name} must contain at least one image, got shape (0, H, W, C)")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from course_utils.features import color_histogram_hsv, extract_features, hog_feature
+from course_utils.features import color_histogram_hsv, extract_features, hog_feature, rgb2gray
 
 
 def _vertical_edge(size=16):
@@ -142,3 +142,15 @@ def test_extract_features_bad_input():
         extract_features(np.zeros((1, 8, 8, 1)), [])
     with pytest.raises(ValueError, match="non-empty list of callables"):
         extract_features(np.zeros((1, 8, 8, 1)), [hog_feature, 3])
+
+
+def test_rgb2gray_weights_and_shapes():
+    rgb = np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255], [10, 10, 10]]], dtype=np.uint8)
+    np.testing.assert_allclose(rgb2gray(rgb), [[0.299 * 255, 0.587 * 255, 0.114 * 255, 10.0]])
+    stack = np.random.default_rng(0).random((2, 5, 4, 3))
+    assert rgb2gray(stack).shape == (2, 5, 4)
+    np.testing.assert_allclose(rgb2gray(stack)[1], rgb2gray(stack[1]))
+    im = np.random.default_rng(1).random((8, 8, 3)) * 255
+    np.testing.assert_allclose(hog_feature(im), hog_feature(rgb2gray(im)))  # HOG's gray conversion
+    with pytest.raises(ValueError, match=r"rgb must have shape \(\.\.\., 3\)"):
+        rgb2gray(np.zeros((4, 4)))

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from course_utils.vis_utils import visualize_grid
+from course_utils.vis_utils import vis_grid, vis_nn, visualize_grid
 
 
 def test_grid_shape_range_and_layout():
@@ -46,3 +46,34 @@ def test_bad_input():
         visualize_grid(np.zeros((1, 3, 3, 1)), padding=-1)
     with pytest.raises(ValueError, match="ubound must be a positive number"):
         visualize_grid(np.zeros((1, 3, 3, 1)), ubound=0)
+
+
+# ------------------------------------------------------------- vis_grid and vis_nn (joint scaling)
+
+def test_vis_grid_scales_all_images_together():
+    Xs = np.array([2.0, 4.0, 3.0]).reshape(3, 1, 1, 1)
+    grid = vis_grid(Xs)
+    # 3 images -> 2x2 tiles one pixel apart; the gap and the unused tile take the minimum (0 after scaling)
+    np.testing.assert_allclose(grid[..., 0], [[0.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.5, 0.0, 0.0]])
+    big = vis_grid(np.random.default_rng(0).standard_normal((5, 4, 3, 2)))
+    assert big.shape == (3 * 4 + 2, 3 * 3 + 2, 2) and big.min() == 0.0 and big.max() == 1.0
+    np.testing.assert_array_equal(vis_grid(np.ones((2, 2, 2, 3))), np.zeros((5, 5, 3)))
+
+
+def test_vis_nn_lays_rows_out_as_given():
+    a, b = np.full((2, 1, 1), 1.0), np.full((2, 1, 1), 5.0)
+    grid = vis_nn([[a, b, a], [b, b, b]])
+    assert grid.shape == (5, 5, 1)
+    np.testing.assert_allclose(grid[[0, 1, 3, 4]][:, [0, 2, 4], 0], [[0, 1, 0], [0, 1, 0], [1, 1, 1], [1, 1, 1]])
+    assert np.all(grid[2] == 0) and np.all(grid[:, [1, 3]] == 0)
+
+
+def test_vis_grid_and_vis_nn_bad_input():
+    with pytest.raises(ValueError, match="Xs must have 4 dimensions"):
+        vis_grid(np.zeros((2, 3, 3)))
+    with pytest.raises(ValueError, match="equally long"):
+        vis_nn([[np.zeros((2, 2, 3))], []])
+    with pytest.raises(ValueError, match="non-empty list"):
+        vis_nn([])
+    with pytest.raises(ValueError, match=r"each image of rows must have shape \(2, 2, 3\)"):
+        vis_nn([[np.zeros((2, 2, 3)), np.zeros((2, 3, 3))]])
