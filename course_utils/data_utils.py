@@ -8,7 +8,10 @@
     mean_image                                       only with subtract_mean=True
 
 Pixel values are on the 0..255 scale for every dataset (gray sets have C = 1).
-``get_CIFAR10_data`` and ``load_CIFAR10`` keep the classic CS231n entry points.
+``get_CIFAR10_data`` (exactly the six split arrays), ``load_CIFAR10`` and
+``load_CIFAR_batch`` keep the classic CS231n entry points, and so do the loaders
+of CS231n's other data, which are not in the registry: ``load_tiny_imagenet``,
+``load_imagenet_val`` and ``load_models`` (see docs/cs231n.md).
 
 Where data is looked for: the ``datasets`` folder next to the package, or the
 folder named by the environment variable ``COURSE_DATA_DIR``, or the ``root``
@@ -17,9 +20,12 @@ package installs it. ``COURSE_DATASET`` pins the dataset that ``auto`` picks.
 Nothing is cached on disk.
 """
 import gzip
+import importlib
 import importlib.resources
 import os
 import pickle
+import types
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +33,14 @@ from pathlib import Path
 import numpy as np
 
 from course_utils.checks import check_positive_int
+from course_utils.image_utils import load_image
 
 DATASETS = ("cifar10", "fashion_mnist", "digits")  # also the order in which ``auto`` prefers them
 DATASET_ENV = "COURSE_DATASET"
 DATA_DIR_ENV = "COURSE_DATA_DIR"
 SYSTEM_FASHION_MNIST_DIRS = (Path("/usr/share/datasets/fashion-mnist"),)
+
+SPLIT_KEYS = ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")
 
 CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -164,13 +173,29 @@ def load_CIFAR10(ROOT):
             np.ascontiguousarray(Xte, dtype=np.float64), Yte)
 
 
-def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000, subtract_mean=True):
-    """CIFAR-10 ready for the classifiers: X_* (N, 3, 32, 32) float64, y_* int64, mean subtracted.
+def load_CIFAR_batch(filename):
+    """Load one CIFAR-10 python-pickle batch file (e.g. ``data_batch_1`` or ``test_batch``).
 
-    Same as ``load_dataset("cifar10", ..., channels_first=True)``.
+    Returns X (N, 32, 32, 3) float64 and Y (N,) int64.
+    Raises DatasetError when the file is missing or unreadable.
     """
-    return load_dataset("cifar10", num_training=num_training, num_validation=num_validation,
+    images, labels = _load_cifar_batch(filename)
+    return np.ascontiguousarray(images, dtype=np.float64), labels
+
+
+def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000, subtract_mean=True):
+    """CIFAR-10 ready for the classifiers, as CS231n's notebooks expect it.
+
+    Returns a dict of exactly six arrays: X_train, y_train, X_val, y_val,
+    X_test, y_test; images (N, 3, 32, 32) float64 with the mean training image
+    subtracted (if subtract_mean), labels int64. The validation images follow
+    the training images in the official training split.
+    ``load_dataset("cifar10", ..., channels_first=True)`` gives the same arrays
+    plus class_names, name, source and mean_image.
+    """
+    data = load_dataset("cifar10", num_training=num_training, num_validation=num_validation,
                         num_test=num_test, subtract_mean=subtract_mean, channels_first=True)
+    return {key: data[key] for key in SPLIT_KEYS}
 
 
 # ------------------------------------------------------------------------------ Fashion-MNIST
@@ -446,3 +471,226 @@ def load_dataset(name="auto", num_training=None, num_validation=None, num_test=N
             data[key_] = np.ascontiguousarray(data[key_].transpose(axes))
     data.update(class_names=class_names, name=key, source=str(location))
     return data
+
+
+# ------------------------------------------------- CS231n's other data: ImageNet and models
+
+TINY_IMAGENET_URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
+IMAGENET_VAL_FILE = "imagenet_val_25.npz"
+IMAGENET_VAL_URL = "http://cs231n.stanford.edu/imagenet_val_25.npz"
+
+
+def _tiny_error(path, problem):
+    return DatasetError(f"Tiny ImageNet file {path}: {problem}. To get the dataset, download "
+                        f"{TINY_IMAGENET_URL} and unzip it into {data_dir()}")
+
+
+def _tab_lines(path):
+    """The non-empty lines of a text file, each split at tabs."""
+    if not path.is_file():
+        raise _tiny_error(path, "missing")
+    return [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _read_images(paths, dtype, shape=None):
+    """Image files of one size -> (N, 3, H, W) array of ``dtype``; gray images fill all 3 channels.
+
+    shape: (3, H, W) expected (also the shape of an empty result); None = the first image's.
+    """
+    images = None
+    for i, path in enumerate(paths):
+        try:
+            image = load_image(path).transpose(2, 0, 1)
+        except (OSError, ValueError) as exc:
+            problem = "missing" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc})"
+            raise _tiny_error(path, problem) from None
+        shape = shape or image.shape
+        if image.shape != shape:
+            raise _tiny_error(path, f"image of shape {image.shape}, expected {shape} like the others")
+        if images is None:
+            images = np.empty((len(paths), *shape), dtype=dtype)
+        images[i] = image
+    return images if images is not None else np.empty((0, *shape), dtype=dtype)
+
+
+def load_tiny_imagenet(path, dtype=np.float32, subtract_mean=True):
+    """Load Tiny ImageNet (CS231n's 200-class, 64x64 subset of ImageNet) or a folder laid out like it.
+
+    path: the dataset folder, e.g. ``datasets/tiny-imagenet-200``, holding
+      - wnids.txt: one WordNet id per line; the classes, in label order;
+      - words.txt: ``wnid<TAB>name, other name, ...`` lines (may list more wnids);
+      - train/<wnid>/<wnid>_boxes.txt: first column = image file names of that
+        class, read from train/<wnid>/images/;
+      - val/val_annotations.txt: ``file<TAB>wnid<TAB>box`` lines, images in val/images/;
+      - test/images/ (read in sorted name order) and, if present,
+        test/test_annotations.txt laid out like the validation annotations.
+    dtype: floating dtype of the images (values 0..255 before mean subtraction).
+    subtract_mean: subtract mean_image from the images of every split.
+
+    Returns a dict with class_names (for each label, the list of its names),
+    X_train (N_train, 3, H, W), y_train (N_train,) int64, X_val, y_val, X_test,
+    y_test (None without test annotations) and mean_image (3, H, W), the mean
+    training image. Gray images are repeated over the three channels.
+    Raises DatasetError naming the file that is missing or unreadable.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise _tiny_error(root, "no such folder")
+    dtype = np.dtype(dtype)
+    if not np.issubdtype(dtype, np.floating):
+        raise ValueError(f"dtype must be a floating-point type, got {dtype}")
+    wnids = [fields[0].strip() for fields in _tab_lines(root / "wnids.txt")]
+    if not wnids:
+        raise _tiny_error(root / "wnids.txt", "lists no classes")
+    label = {wnid: i for i, wnid in enumerate(wnids)}
+    words = {fields[0].strip(): fields[1] for fields in _tab_lines(root / "words.txt") if len(fields) > 1}
+    missing = [wnid for wnid in wnids if wnid not in words]
+    if missing:
+        raise _tiny_error(root / "words.txt", f"no names for {missing[:3]}")
+    class_names = [[name.strip() for name in words[wnid].split(",")] for wnid in wnids]
+
+    def labelled(annotations, folder):
+        """(image paths, labels) from ``file<TAB>wnid...`` lines."""
+        lines = _tab_lines(annotations)
+        unknown = [fields for fields in lines if len(fields) < 2 or fields[1].strip() not in label]
+        if unknown:
+            raise _tiny_error(annotations, f"line {lines.index(unknown[0]) + 1} names no class of wnids.txt")
+        return [folder / f[0].strip() for f in lines], [label[f[1].strip()] for f in lines]
+
+    train_paths, y_train = [], []
+    for wnid in wnids:
+        boxes = root / "train" / wnid / f"{wnid}_boxes.txt"
+        names = [fields[0].strip() for fields in _tab_lines(boxes)]
+        train_paths += [root / "train" / wnid / "images" / name for name in names]
+        y_train += [label[wnid]] * len(names)
+    if not train_paths:
+        raise _tiny_error(root / "train", "no training images are listed in the *_boxes.txt files")
+    X_train = _read_images(train_paths, dtype)
+    shape = X_train.shape[1:]
+    val_paths, y_val = labelled(root / "val" / "val_annotations.txt", root / "val" / "images")
+    X_val = _read_images(val_paths, dtype, shape)
+
+    test_folder = root / "test" / "images"
+    if not test_folder.is_dir():
+        raise _tiny_error(test_folder, "no such folder")
+    test_paths = sorted(p for p in test_folder.iterdir() if p.is_file())
+    y_test = None
+    annotations = root / "test" / "test_annotations.txt"
+    if annotations.is_file():
+        paths, labels = labelled(annotations, test_folder)
+        by_name = dict(zip((p.name for p in paths), labels))
+        unlabelled = [p.name for p in test_paths if p.name not in by_name]
+        if unlabelled:
+            raise _tiny_error(annotations, f"no label for {unlabelled[:3]}")
+        y_test = np.array([by_name[p.name] for p in test_paths], dtype=np.int64)
+    X_test = _read_images(test_paths, dtype, shape)
+
+    mean_image = X_train.mean(axis=0)
+    if subtract_mean:
+        for X in (X_train, X_val, X_test):
+            X -= mean_image
+    return {
+        "class_names": class_names,
+        "X_train": X_train, "y_train": np.array(y_train, dtype=np.int64),
+        "X_val": X_val, "y_val": np.array(y_val, dtype=np.int64),
+        "X_test": X_test, "y_test": y_test,
+        "mean_image": mean_image,
+    }
+
+
+def _imagenet_val_error(path, problem):
+    return DatasetError(f"ImageNet validation sample {path}: {problem}. To get it, download "
+                        f"{IMAGENET_VAL_URL} into {path.parent}")
+
+
+def _read_pickled_npy(archive, member):
+    """One object array (e.g. a dict saved by np.savez) of an .npz, unpickled with _ArrayUnpickler."""
+    with archive.open(member) as f:
+        version = np.lib.format.read_magic(f)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if read_header is None:
+            raise ValueError(f"unsupported .npy format version {version}")
+        _, _, dtype = read_header(f)
+        if dtype != np.dtype(object):
+            raise ValueError(f"{member} holds {dtype} data, expected a pickled object")
+        return _ArrayUnpickler(f, encoding="latin1").load()
+
+
+def load_imagenet_val(num=None, root=None):
+    """The 25 ImageNet validation images CS231n uses for saliency maps and class visualisation.
+
+    Reads ``imagenet_val_25.npz`` from the datasets folder (root, else as for load_dataset):
+    X (25, 224, 224, 3) uint8, y (25,) labels, label_map (a pickled dict label -> class name).
+    num: return only the first num images (None = all).
+    Returns X (num, 224, 224, 3) uint8, y (num,) int64 and class_names: dict label -> name.
+    """
+    path = data_dir(root) / IMAGENET_VAL_FILE
+    if num is not None:
+        num = check_positive_int(num, "num", minimum=0)
+    if not path.is_file():
+        raise _imagenet_val_error(path, "missing")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            X, y = f["X"], f["y"]
+        with zipfile.ZipFile(path) as archive:
+            class_names = _read_pickled_npy(archive, "label_map.npy").item()
+    except Exception as exc:  # missing key, not a zip, foreign object in the pickle, ...
+        raise _imagenet_val_error(path, f"cannot be read ({type(exc).__name__}: {exc})") from None
+    if X.ndim != 4 or X.shape[3] != 3 or y.shape != X.shape[:1] or not isinstance(class_names, dict):
+        raise _imagenet_val_error(path, f"expected X (N, H, W, 3), y (N,) and a dict label_map, "
+                                        f"found X {X.shape}, y {y.shape}, label_map {type(class_names).__name__}")
+    return X[:num], y[:num].astype(np.int64), class_names
+
+
+class _ForeignObject(pickle.UnpicklingError):
+    """A pickle names a global that load_models does not load."""
+
+
+class _ModelUnpickler(_ArrayUnpickler):
+    """Unpickle models: what _ArrayUnpickler allows, plus the classes of course_utils.classifiers
+    and the update rules of course_utils.optim (what Solver checkpoints hold)."""
+
+    def find_class(self, module, name):
+        if (module, name) in self._ALLOWED:
+            return super().find_class(module, name)
+        if module.startswith("course_utils.classifiers.") or module == "course_utils.optim":
+            try:
+                obj = getattr(importlib.import_module(module), name)
+            except (ImportError, AttributeError):
+                obj = None
+            wanted = type if module != "course_utils.optim" else types.FunctionType
+            if isinstance(obj, wanted) and obj.__module__ == module:
+                return obj
+        raise _ForeignObject(f"{module}.{name}")
+
+
+def load_models(models_dir):
+    """Load every pickled model of a folder, e.g. checkpoints written by the Solver.
+
+    models_dir: folder of pickle files, each a dict holding a model under the
+    key "model" (what ``Solver(..., checkpoint_name=...)`` writes). Other files
+    (not pickles, or pickles of something else) are skipped.
+    Only numpy arrays, plain containers, the classifier classes of
+    course_utils.classifiers and the update rules of course_utils.optim are
+    unpickled: a pickle naming anything else (which could run code) raises
+    DatasetError naming the file.
+    Returns {file name: model}, in file name order.
+    """
+    folder = Path(models_dir)
+    if not folder.is_dir():
+        raise DatasetError(f"models folder {folder} not found: it should hold pickled dicts with a 'model' "
+                           "entry, such as the checkpoints Solver(..., checkpoint_name=...) writes")
+    models = {}
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        try:
+            with open(path, "rb") as f:
+                content = _ModelUnpickler(f, encoding="latin1").load()
+        except _ForeignObject as exc:
+            raise DatasetError(f"model file {path}: refers to {exc}, which load_models does not unpickle "
+                               "(only numpy arrays, containers and course_utils classifiers)") from None
+        except Exception:  # not a pickle: skipped, like any other file
+            continue
+        if isinstance(content, dict) and "model" in content:
+            models[path.name] = content["model"]
+    return models

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dataset_files import write_cifar
 
 from course_utils import data_utils
 from course_utils.data_utils import (DatasetError, available_datasets, get_CIFAR10_data,
@@ -15,27 +16,6 @@ SYSTEM_FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 
 # ------------------------------------------------------------------------------ fixtures
-
-def write_cifar(folder, n_per_batch=6, n_test=4, meta=True):
-    """CIFAR-10 python layout: channel c of image i (counted per split) holds (i + 100c) % 256,
-    label = i % 10."""
-    folder.mkdir(parents=True)
-    for b, name in enumerate(data_utils.CIFAR10_FILES):
-        index = np.arange(n_test) if name == "test_batch" else np.arange(n_per_batch) + b * n_per_batch
-        n = len(index)
-        data = np.empty((n, 3, 32, 32), dtype=np.uint8)
-        for c in range(3):
-            data[:, c] = ((index + 100 * c) % 256)[:, None, None]
-        batch = {b"batch_label": name.encode(), b"data": data.reshape(n, 3072),
-                 b"labels": [int(i % 10) for i in index]}
-        with open(folder / name, "wb") as f:
-            pickle.dump(batch, f, protocol=2)
-    if meta:
-        names = [f"class{i}".encode() for i in range(10)]
-        with open(folder / "batches.meta", "wb") as f:
-            pickle.dump({b"label_names": names, b"num_vis": 3072}, f, protocol=2)
-    return folder
-
 
 def idx_bytes(array):
     array = np.asarray(array, dtype=np.uint8)
@@ -105,14 +85,32 @@ def test_load_dataset_cifar10_splits_from_end_of_training(data_root):
 def test_get_cifar10_data_channels_first_and_mean(data_root):
     write_cifar(data_root / "cifar-10-batches-py")
     data = get_CIFAR10_data(num_training=20, num_validation=4, num_test=3)
+    # exactly the six arrays, as CS231n's "for k, v in data.items(): print(k, v.shape)" expects
+    assert list(data) == ["X_train", "y_train", "X_val", "y_val", "X_test", "y_test"]
     assert data["X_train"].shape == (20, 3, 32, 32) and data["X_val"].shape == (4, 3, 32, 32)
     assert data["X_test"].shape == (3, 3, 32, 32)
-    assert data["X_train"].flags["C_CONTIGUOUS"]
+    assert data["X_train"].flags["C_CONTIGUOUS"] and data["X_train"].dtype == np.float64
     # training images 0..19: channel c mean = 9.5 + 100c
-    assert data["mean_image"].shape == (3, 32, 32)
-    np.testing.assert_allclose(data["mean_image"][:, 0, 0], [9.5, 109.5, 209.5])
     np.testing.assert_allclose(data["X_val"][0, :, 5, 5], [20 - 9.5] * 3)  # image 20
     np.testing.assert_allclose(data["X_test"][2, :, 0, 0], [2 - 9.5] * 3)  # test image 2
+    # the extras come from load_dataset, with the same arrays
+    full = load_dataset("cifar10", num_training=20, num_validation=4, num_test=3,
+                        subtract_mean=True, channels_first=True)
+    assert full["mean_image"].shape == (3, 32, 32)
+    np.testing.assert_allclose(full["mean_image"][:, 0, 0], [9.5, 109.5, 209.5])
+    for key, value in data.items():
+        np.testing.assert_array_equal(value, full[key])
+    raw = get_CIFAR10_data(num_training=20, num_validation=4, num_test=3, subtract_mean=False)
+    np.testing.assert_allclose(raw["X_val"][0, :, 5, 5], [20, 120, 220])
+
+
+def test_load_cifar_batch(data_root):
+    folder = write_cifar(data_root / "cifar-10-batches-py")
+    X, Y = data_utils.load_CIFAR_batch(folder / "data_batch_2")
+    assert X.shape == (6, 32, 32, 3) and X.dtype == np.float64 and Y.dtype == np.int64
+    assert np.all(X[1, ..., 2] == 207) and Y.tolist() == [6, 7, 8, 9, 0, 1]  # images 6..11
+    with pytest.raises(DatasetError, match=r"data_batch_9: missing.*get_datasets.sh cifar10"):
+        data_utils.load_CIFAR_batch(folder / "data_batch_9")
 
 
 def test_cifar_class_names_default_without_meta(data_root):
