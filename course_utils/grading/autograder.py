@@ -1,5 +1,9 @@
 """Gradescope entry point: grade the one submission in ``/autograder/submission``.
 
+Gradescope runs this as root in a container; student code then runs contained at
+the full isolation level (its own unprivileged uid, no network, private /tmp, a PID
+namespace), exactly as ``course-kit grade`` does on an instructor's root machine.
+
 Runs the same pipeline as ``course-kit grade`` and ALWAYS writes the results
 file, even when the submission (or the grader) breaks everything: then with
 zero points and the reason. Paths come from options or, for running the
@@ -42,12 +46,12 @@ def run(source, assignment, submission, results, manifest_path=None, timeout=900
     from course_utils.grading.kit import source_root
     from course_utils.grading.manifest import load_manifest
     from course_utils.grading.pipeline import grade_submission
-    from course_utils.grading.runner import StepLimits
+    from course_utils.grading.harness.containment import ContainmentLimits
 
     source = Path(source or source_root()).resolve()
     manifest = load_manifest(manifest_path or source / "grading" / assignment / "manifest.toml")
-    limits = StepLimits(wall_seconds=timeout, cpu_seconds=int(timeout), memory_mb=memory_mb,
-                        test_seconds=min(300.0, timeout))
+    limits = ContainmentLimits(wall_seconds=timeout, cpu_seconds=int(timeout), memory_mb=memory_mb,
+                               test_seconds=min(300.0, timeout))
     with tempfile.TemporaryDirectory(prefix="course-kit-autograder-") as tmp:
         context = sandbox.prepare(source, assignment, Path(tmp) / "batch", manifest)
         expected = calibrate(context, manifest, Path(tmp) / "batch", limits)

@@ -1,10 +1,16 @@
-"""Grade many submissions: shared preparation, a thread per running submission
-(the work itself happens in limited subprocesses), a progress bar, outputs
-written as each submission finishes, and the gradebook rebuilt at the end.
+"""Grade many submissions: shared preparation, one job per submission (a thread
+each, up to ``jobs`` at once, each with its own job slot: its own uid at the full
+isolation level), a progress bar, outputs written as each submission finishes.
 
-A submission whose ``results/<student>.json`` already records the same sha256
-is skipped unless ``force``.
+Every output comes from the harness's own records, kept in ``<out>/.ledger.json``
+(written only here, never visible to student code): a submission is skipped as
+"already graded" only when the ledger holds a record for the same submission hash
+AND its results file is still the one the ledger wrote; ``grades.csv`` is rebuilt
+from the ledger, never from files in the output folder.
 """
+import hashlib
+import json
+import queue
 import shutil
 import sys
 import tempfile
@@ -13,11 +19,15 @@ from pathlib import Path
 
 from course_utils.grading import feedback, gradebook, results_json
 from course_utils.grading import sandbox as sandboxes
+from course_utils.grading.harness import containment
+from course_utils.grading.harness.containment import ContainmentLimits
+from course_utils.grading.harness.notebook_runner import graded_cells
 from course_utils.grading.manifest import ManifestError
-from course_utils.grading.nbval_step import graded_cells
 from course_utils.grading.pipeline import fingerprint, grade_submission, student_name
-from course_utils.grading.runner import StepLimits, run_step
+from course_utils.grading.runner import run_step
 from course_utils.grading.tests_step import PLUGIN_ENV, pytest_command, read_stream
+
+LEDGER = ".ledger.json"
 
 
 def student_ids(submissions):
@@ -37,12 +47,11 @@ def calibrate(context, manifest, work, limits):
     """Hidden test ids of the reference solution; check that the manifest's patterns and tags exist."""
     expected = []
     if any(q.hidden for q in manifest.questions.values()):
-        reference_files = {rel: context.source / rel for rel in context.editable}
-        box = sandboxes.build(context, reference_files, Path(work) / "calibration")
-        stream = box / "hidden" / "stream.jsonl"
-        env = {**PLUGIN_ENV, "PYTHONPATH": sandboxes.python_path(context, box, True), "COURSE_KIT_STREAM": str(stream)}
-        result = run_step(pytest_command(box / "hidden" / "pytest.ini", [box / "hidden"], ["--collect-only"]),
-                          box / "hidden", limits, env)
+        box = sandboxes.build(context, {}, Path(work) / "calibration")
+        hidden = box.harness / "hidden"
+        stream = hidden / "stream.jsonl"
+        env = {**PLUGIN_ENV, "PYTHONPATH": sandboxes.harness_path(context), "COURSE_KIT_STREAM": str(stream)}
+        result = run_step(pytest_command(hidden / "pytest.ini", [hidden], ["--collect-only"]), hidden, limits, env)
         expected, _, _, errors = read_stream(stream)
         if errors or result.returncode not in (0, 5):
             detail = errors[0]["text"][-1500:] if errors else result.stdout[-1500:] + result.stderr[-1500:]
@@ -52,7 +61,8 @@ def calibrate(context, manifest, work, limits):
     for stem in manifest.cell_notebooks():
         path = context.source / "assignments" / context.assignment / f"{stem}.ipynb"
         if path.exists():
-            tags.update(graded_cells(path).values())
+            notebook = json.loads(path.read_text(encoding="utf-8"))
+            tags.update(tag for _, _, tag, _ in graded_cells(notebook) if tag)
     for name, question in manifest.questions.items():
         for pattern in question.hidden:
             if not any(question.matches_hidden(node) for node in expected):
@@ -64,35 +74,49 @@ def calibrate(context, manifest, work, limits):
     return expected
 
 
-def grade_batch(submissions, out, source, assignment, manifest, jobs=1, limits=StepLimits(),
-                force=False, keep=False, progress=True):
+def grade_batch(submissions, out, source, assignment, manifest, jobs=1, limits=ContainmentLimits(),
+                force=False, keep=False, progress=True, level=None):
     """Grade ``submissions`` into ``out``; return {student: record} of this run (graded or skipped)."""
     out = Path(out).resolve()
     results_dir, feedback_dir = out / "results", out / "feedback"
     results_dir.mkdir(parents=True, exist_ok=True)
     feedback_dir.mkdir(parents=True, exist_ok=True)
+    level = containment.detect_isolation() if level is None else containment.IsolationLevel(level)
+    ledger = Ledger(out / LEDGER)
     ids = student_ids(submissions)
     records, todo = {}, []
     for path, student in ids.items():
-        previous = results_json.read_record(results_dir / f"{student}.json")
-        if not force and previous and previous.get("sha256") == fingerprint(path):
+        previous = ledger.unchanged(student, fingerprint(path), results_dir / f"{student}.json")
+        if previous and not force:
             records[student] = {**previous, "skipped": True}
         else:
             todo.append(path)
-    # Sandboxes live in a fresh temporary folder, away from the outputs and the submissions.
+    # Jobs live in a fresh temporary folder, away from the outputs and the submissions.
     work = out / ".work" if keep else Path(tempfile.mkdtemp(prefix="course-kit-grade-"))
     try:
         if todo:
             context = sandboxes.prepare(source, assignment, work / "_batch", manifest)
             expected = calibrate(context, manifest, work / "_batch", limits)
+            slots = queue.Queue()
+            for slot in range(max(1, jobs)):
+                slots.put(slot)
+
+            def job(path):
+                slot = slots.get()
+                try:
+                    return grade_submission(path, context, manifest, work, limits, expected, keep, ids[path],
+                                            job_slot=slot, level=level)
+                finally:
+                    slots.put(slot)
+
             bar = _progress(len(todo), progress)
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                futures = {pool.submit(grade_submission, path, context, manifest, work, limits, expected,
-                                       keep, ids[path]): path for path in todo}
+                futures = {pool.submit(job, path): path for path in todo}
                 for future in as_completed(futures):
                     record = future.result()
-                    results_json.write(record, results_dir / f"{record['student']}.json")
+                    results = results_json.write(record, results_dir / f"{record['student']}.json")
                     feedback.write(record, feedback_dir / f"{record['student']}.md")
+                    ledger.store(record, results)
                     records[record["student"]] = record
                     bar.set_postfix_str(f"{record['student']}: {record['score']:g}/{record['max_score']:g}")
                     bar.update(1)
@@ -100,8 +124,44 @@ def grade_batch(submissions, out, source, assignment, manifest, jobs=1, limits=S
     finally:
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
-    gradebook.write(results_dir, out / "grades.csv")
+    gradebook.write(ledger.records(), out / "grades.csv")
     return records
+
+
+class Ledger:
+    """The harness's own record of what it graded: {student: {record, results file sha256}}."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        try:
+            self.entries = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.entries = {}
+        if not isinstance(self.entries, dict):
+            self.entries = {}
+
+    def unchanged(self, student, submission_sha256, results_path):
+        """The stored record when the submission and its results file are as graded, else None."""
+        entry = self.entries.get(student)
+        if not isinstance(entry, dict) or entry.get("record", {}).get("sha256") != submission_sha256:
+            return None
+        if not results_path.is_file() or _file_sha256(results_path) != entry.get("results_sha256"):
+            return None
+        return entry["record"]
+
+    def store(self, record, results_path):
+        self.entries[record["student"]] = {"record": record, "results_sha256": _file_sha256(results_path)}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.entries, indent=1), encoding="utf-8")
+        tmp.replace(self.path)
+
+    def records(self):
+        return [entry["record"] for entry in self.entries.values() if isinstance(entry, dict) and "record" in entry]
+
+
+def _file_sha256(path):
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _progress(total, enabled):

@@ -1,14 +1,13 @@
 """``grades.csv``: one row per submission, one column per question, a total.
 
-Columns: ``student``, the manifest's question names in order, ``run:<notebook>``
-columns when the manifest gives run points, ``total``, ``max_total``, ``error``.
-Rebuilt from every ``results/*.json`` so skipped (already graded) submissions
-keep their rows.
+Columns: ``student``, the manifest's question names in order, ``total``,
+``max_total``, ``isolation`` (the containment level student code ran under),
+``error``. Built from the harness's records (the batch's ledger), so skipped
+(already graded) submissions keep their rows and no file in the output folder
+can change a grade.
 """
 import csv
 from pathlib import Path
-
-from course_utils.grading.results_json import read_record
 
 
 def columns(records):
@@ -17,11 +16,11 @@ def columns(records):
         for item in record["items"]:
             if item["name"] not in names:
                 names.append(item["name"])
-    return ["student", *names, "total", "max_total", "error"]
+    return ["student", *names, "total", "max_total", "isolation", "error"]
 
 
-def write(results_dir, path):
-    records = [r for r in (read_record(p) for p in sorted(Path(results_dir).glob("*.json"))) if r]
+def write(records, path):
+    """Write ``records`` (grading records) as a CSV gradebook at ``path``."""
     header = columns(records)
     path = Path(path)
     tmp = path.with_suffix(".csv.tmp")
@@ -30,7 +29,8 @@ def write(results_dir, path):
         writer.writerow(header)
         for record in sorted(records, key=lambda r: r["student"]):
             scores = {item["name"]: item["score"] for item in record["items"]}
-            writer.writerow([record["student"], *[f"{scores.get(n, 0.0):g}" for n in header[1:-3]],
-                             f"{record['score']:g}", f"{record['max_score']:g}", record.get("error") or ""])
+            writer.writerow([record["student"], *[f"{scores.get(n, 0.0):g}" for n in header[1:-4]],
+                             f"{record['score']:g}", f"{record['max_score']:g}",
+                             record.get("isolation", {}).get("level", ""), record.get("error") or ""])
     tmp.replace(path)
     return path

@@ -3,7 +3,6 @@
 ::
 
     assignment = "assignment1"
-    run_points = 1   # per notebook that was run top to bottom without errors (optional)
     shared_tests = ["test_layers.py"]   # hidden tests shared by assignments, from grading/shared/
 
     [questions.knn_no_loops]
@@ -24,7 +23,12 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 _QUESTION_KEYS = {"title", "points", "functions", "hidden", "cells", "public"}
-_TOP_KEYS = {"assignment", "run_points", "shared_tests", "questions"}
+_TOP_KEYS = {"assignment", "shared_tests", "questions"}
+# Points for "the notebook was run top to bottom" are not offered: a stored execution_count
+# proves nothing (anyone can write 1..n into a notebook file), and re-running every
+# student's notebook to check would cost as much as the course's whole compute.
+_DROPPED = {"run_points": "run_points are no longer supported (the grader cannot verify that a notebook "
+                          "was run: execution counts are easy to fake); give those points to questions"}
 
 
 class ManifestError(ValueError):
@@ -52,7 +56,6 @@ class Question:
 class Manifest:
     assignment: str
     questions: dict
-    run_points: float = 0.0
     path: Path = None
     shared_tests: list = field(default_factory=list)
 
@@ -73,7 +76,7 @@ class Manifest:
             cells = [t for t in q.cells if notebooks is None or tag_notebook(t) in notebooks]
             if q.hidden or cells:
                 kept[name] = Question(q.name, q.title, q.points, list(q.functions), list(q.hidden), cells, list(q.public))
-        return Manifest(self.assignment, kept, self.run_points, self.path, list(self.shared_tests))
+        return Manifest(self.assignment, kept, self.path, list(self.shared_tests))
 
     def public(self):
         """What students may see (written to the release as questions.json), in manifest order."""
@@ -109,6 +112,8 @@ def load_manifest(path):
 
 def manifest_from_dict(data, path=None):
     where = path or "<manifest>"
+    for key in set(data) & set(_DROPPED):
+        raise ManifestError(f"{where}: {_DROPPED[key]}")
     unknown = set(data) - _TOP_KEYS
     if unknown:
         raise ManifestError(f"{where}: unknown key(s) {sorted(unknown)}; expected {sorted(_TOP_KEYS)}")
@@ -138,10 +143,7 @@ def manifest_from_dict(data, path=None):
         questions[name] = Question(name, spec.get("title", name), float(points), **lists)
     if not questions:
         raise ManifestError(f"{where}: no [questions.*] tables")
-    run_points = data.get("run_points", 0)
-    if isinstance(run_points, bool) or not isinstance(run_points, (int, float)) or run_points < 0:
-        raise ManifestError(f"{where}: run_points must be a number >= 0, got {run_points!r}")
     shared = data.get("shared_tests", [])
     if not isinstance(shared, list) or not all(isinstance(n, str) and "/" not in n for n in shared):
         raise ManifestError(f"{where}: shared_tests must be a list of file names in grading/shared/")
-    return Manifest(data["assignment"], questions, float(run_points), path, shared)
+    return Manifest(data["assignment"], questions, path, shared)

@@ -2,9 +2,12 @@
 
 1. Fingerprint the original (sha256), copy it into the work folder, make the
    copy read-only, and unpack the copy safely.
-2. Build the sandbox: the release plus only the files students may edit.
-3. Hidden tests, then nbval over each reference notebook the manifest uses,
-   then the checks of the student's own notebooks: each in limited processes.
+2. Build the sandbox (the release plus only the files students may edit) and,
+   apart from it, the harness's folder (hidden tests, the student's notebooks).
+3. Hidden tests in a harness process whose calls into student code go to a
+   contained worker; then each reference notebook the manifest uses, run cell by
+   cell in a contained kernel and compared here; then the checks of the student's
+   own notebooks (read as data).
 4. Score per the manifest; check the original's fingerprint again.
 
 Any failure, including the grader's own, ends as a record with zero points
@@ -18,14 +21,17 @@ import stat
 import sys
 import time
 import traceback
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from course_utils.grading import sandbox as sandboxes
-from course_utils.grading.nbval_step import run_notebook
-from course_utils.grading.runner import StepLimits, run_step
+from course_utils.grading.harness import containment
+from course_utils.grading.harness.containment import ContainmentLimits
+from course_utils.grading.harness.notebook_runner import run_reference_notebook
+from course_utils.grading.harness.worker_client import StudentKit
+from course_utils.grading.notebook_checks import check_notebook
 from course_utils.grading.safezip import UnsafeSubmission, copy_folder, extract_zip, match_files
-from course_utils.grading.scoring import score_notebooks, score_questions
+from course_utils.grading.scoring import score_questions
 from course_utils.grading.tests_step import run_tests
 from course_utils.markers import MarkerError, stub_functions
 
@@ -58,26 +64,32 @@ def student_name(path):
     return safe or "submission"
 
 
-def empty_record(student, submission, assignment, manifest):
+def empty_record(student, submission, assignment, manifest, level):
     return {
-        "student": student, "submission": str(submission), "assignment": assignment,
+        "student": student, "submission": Path(submission).name, "assignment": assignment,
         "sha256": None, "error": None, "items": [], "notes": [], "missing": [],
         "answers": {}, "stubs": {}, "score": 0.0, "max_score": manifest.max_points, "seconds": 0.0,
+        "isolation": {"level": str(level), "description": level.description},
     }
 
 
-def grade_submission(submission, context, manifest, work, limits=StepLimits(), expected_hidden=(),
-                     keep=False, student=None):
-    """Grade ``submission`` with a prepared BatchContext; return the result record (dict)."""
+def grade_submission(submission, context, manifest, work, limits=ContainmentLimits(), expected_hidden=(),
+                     keep=False, student=None, job_slot=0, level=None):
+    """Grade ``submission`` with a prepared BatchContext; return the result record (dict).
+
+    job_slot: which of the concurrent jobs this is (its own uid at the full isolation
+    level); level: the isolation level (default: the best this machine offers)."""
     start = time.monotonic()
     submission = Path(submission)
     student = student or student_name(submission)
-    record = empty_record(student, submission, context.assignment, manifest)
+    level = containment.detect_isolation() if level is None else containment.IsolationLevel(level)
+    record = empty_record(student, submission, context.assignment, manifest, level)
+    job = Job(context, manifest, limits, expected_hidden, job_slot, level)
     work = Path(work).resolve() / student
     try:
         before = fingerprint(submission)
         record["sha256"] = before
-        _grade(submission, context, manifest, work, limits, expected_hidden, record)
+        _grade(submission, job, work, record)
         if fingerprint(submission) != before:
             record["notes"].append("WARNING: the original submission changed during grading")
     except UnsafeSubmission as exc:
@@ -89,14 +101,26 @@ def grade_submission(submission, context, manifest, work, limits=StepLimits(), e
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
     if record["error"]:
-        record["items"] = [asdict(item) for item in _zero_items(manifest, context, record["error"])]
+        record["items"] = [asdict(item) for item in _zero_items(job.manifest, context, record["error"])]
     record["score"] = round(sum(item["score"] for item in record["items"]), 2)
     record["max_score"] = round(sum(item["max_score"] for item in record["items"]), 2)
     record["seconds"] = round(time.monotonic() - start, 1)
     return record
 
 
-def _grade(submission, context, manifest, work, limits, expected_hidden, record):
+@dataclass(frozen=True)
+class Job:
+    """What grading one submission needs besides the submission itself."""
+    context: object
+    manifest: object
+    limits: ContainmentLimits
+    expected_hidden: tuple
+    slot: int
+    level: object
+
+
+def _grade(submission, job, work, record):
+    context, manifest = job.context, job.manifest
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -116,44 +140,34 @@ def _grade(submission, context, manifest, work, limits, expected_hidden, record)
                                f"(e.g. {wanted[-1] if wanted else 'notebooks'}); was it made by collect_submission.sh?")
     student_files = {rel: unpacked / found[rel] for rel in found}
     record["stubs"] = _stubs(student_files, context)
-    box = sandboxes.build(context, student_files, work / "sandbox")
+    box = sandboxes.build(context, student_files, work / "job")
+    readonly = sandboxes.readable_data(context)
 
     hidden_outcomes = {}
     if any(q.hidden for q in manifest.questions.values()):
-        env = {"PYTHONPATH": sandboxes.python_path(context, box, with_reference=True)}
-        hidden_outcomes, notes = run_tests([box / "hidden"], box / "hidden" / "pytest.ini", box / "hidden",
-                                           env, limits, expected=expected_hidden)
+        kit = StudentKit(box.sandbox, box.kit, context.worker, job.limits, job.limits.test_seconds, job.slot,
+                         job.level, readonly)
+        env = {"PYTHONPATH": sandboxes.harness_path(context), **kit.environment()}
+        hidden = box.harness / "hidden"
+        hidden_outcomes, notes = run_tests([hidden], hidden / "pytest.ini", hidden, env, job.limits,
+                                           expected=job.expected_hidden, extra=["--assert=plain"])
         record["notes"] += [f"hidden tests: {n}" for n in notes]
     cell_outcomes = {}
     for stem in manifest.cell_notebooks():
-        notebook = box / "kit" / "assignments" / context.assignment / f"{stem}.ipynb"
+        notebook = context.source / "assignments" / context.assignment / f"{stem}.ipynb"
         if not notebook.exists():
             record["notes"].append(f"reference notebook {stem}.ipynb is missing from the source")
             continue
-        env = {"PYTHONPATH": sandboxes.python_path(context, box, with_reference=False)}
-        outcomes, notes = run_notebook(notebook, box / "nbval" / "pytest.ini", notebook.parent, env, limits)
+        outcomes, notes = run_reference_notebook(notebook, box.sandbox, box.kit, context.assignment, job.limits,
+                                                 job.slot, job.level, readonly)
         cell_outcomes.update(outcomes)
         record["notes"] += [f"{stem}.ipynb: {n}" for n in notes]
-    reports = _check_notebooks(context, box, work, limits, record)
+    reports = [asdict(check_notebook(box.harness / "student" / Path(rel).name)) for rel in context.notebooks]
     not_started = _not_started(manifest, record["stubs"])
     items = score_questions(manifest, hidden_outcomes, cell_outcomes, not_started)
-    items += score_notebooks(manifest, reports)
     record["items"] = [asdict(item) for item in items]
     record["answers"] = {Path(r["path"]).name: r["answers"] for r in reports if r["answers"]}
-
-
-def _check_notebooks(context, box, work, limits, record):
-    """Run the notebook checks as a limited step; return their reports (dicts)."""
-    paths = [str(box / "student" / Path(rel).name) for rel in context.notebooks]
-    out = work / "notebook_checks.json"
-    grader_root = str(Path(sandboxes.__file__).resolve().parents[2])
-    result = run_step([sys.executable, "-m", "course_utils.grading.notebook_checks", str(out), *paths],
-                      cwd=work, limits=limits, env={"PYTHONPATH": grader_root})
-    if result.returncode != 0 or not out.exists():
-        record["notes"].append(f"notebook checks failed: {result.reason or result.stderr[-300:]}")
-        return [{"path": p, "exists": Path(p).exists(), "problems": ["could not be checked"],
-                 "stub_cells": [], "answers": [], "unanswered": 0} for p in paths]
-    return json.loads(out.read_text(encoding="utf-8"))
+    record["notebooks"] = {Path(r["path"]).name: r["problems"] for r in reports}
 
 
 def _stubs(student_files, context):
@@ -182,8 +196,6 @@ def _not_started(manifest, stubs):
 def _zero_items(manifest, context, reason):
     """Every item at zero, so the maximum is the same for every submission."""
     items = score_questions(manifest, {}, {})
-    items += score_notebooks(manifest, [{"path": rel, "exists": False, "problems": [reason]}
-                                        for rel in context.notebooks])
     for item in items:
         item.note = reason
     return items

@@ -11,8 +11,13 @@ With ``COURSE_KIT_TEST_TIMEOUT`` set, a test function running longer than that
 many seconds is stopped by an alarm (``TestTimeLimit``, a BaseException so a
 student's ``except Exception`` cannot swallow it) and fails; code stuck where
 the alarm cannot reach it is left to the step's wall-time limit.
-Self-contained: standard library and pytest only.
+It also provides the hidden tests' fixtures: ``student("layers")``, a proxy of the
+student's module whose calls run in the contained worker (see
+``course_utils.grading.harness.worker_client``; the worker is described by the
+``COURSE_KIT_WORKER`` variable), and ``reference("layers")``, the instructor's module
+(``course_utils_reference``), imported here in the harness.
 """
+import importlib
 import json
 import os
 import re
@@ -27,6 +32,27 @@ _ERROR_LINE = re.compile(r"^E\s+([\w.]*(?:Error|Exception)\b.*)$")
 _EVENTS = None
 
 
+@pytest.fixture(scope="session")
+def student_kit():
+    from course_utils.grading.harness.worker_client import StudentKit
+
+    kit = StudentKit.from_environment()
+    yield kit
+    kit.close()
+
+
+@pytest.fixture
+def student(student_kit):
+    """student("classifiers.linear_svm") -> proxy of the student's module."""
+    return student_kit.module
+
+
+@pytest.fixture
+def reference():
+    """reference("classifiers.linear_svm") -> the instructor's module."""
+    return lambda name: importlib.import_module(f"course_utils_reference.{name}")
+
+
 def _write(record):
     global _EVENTS
     path = os.environ.get("COURSE_KIT_STREAM")
@@ -39,6 +65,11 @@ def _write(record):
 
 
 def _message(report, limit=3000):
+    """(first line, detail) of a failed report. The detail (pytest's traceback, which shows
+    the test's source) is kept only for collection errors, which only the grader sees."""
+    exc = getattr(report, "_course_kit_exception", None)
+    if exc is not None:
+        return _describe(exc)[:limit], ""
     crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
     first = crash.message.strip().splitlines()[0] if crash is not None and crash.message.strip() else ""
     text = _ANSI.sub("", getattr(report, "longreprtext", "") or "")
@@ -48,6 +79,23 @@ def _message(report, limit=3000):
         lines = [line for line in text.strip().splitlines() if line.strip()]
         first = named[-1] if named else first or (lines[-1].strip() if lines else "")
     return first[:500], text[-limit:]
+
+
+def _describe(exc):
+    """What a student may read about a failed check: the check's own message, or the
+    exception their code raised (type, message and the frames in their own files)."""
+    if any(cls.__name__ == "StudentCodeError" for cls in type(exc).__mro__):
+        return str(exc)
+    if isinstance(exc, AssertionError):
+        return str(exc).strip() or "a check of the result failed"
+    return f"{type(exc).__name__}: {exc}".strip()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    if call.excinfo is not None:
+        outcome.get_result()._course_kit_exception = call.excinfo.value
 
 
 def pytest_collection_finish(session):

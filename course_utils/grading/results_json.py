@@ -2,9 +2,10 @@
 
 Top level: ``score``, ``output`` (summary), ``output_format``, ``visibility``,
 ``stdout_visibility``, ``execution_time``, ``tests`` and ``extra_data`` (the
-full record, so the gradebook can be rebuilt from these files alone). One
-test per question / notebook check: ``name``, ``score``, ``max_score``,
-``status`` (passed|failed), ``output``, ``visibility``.
+student id, the submission's sha256 and the isolation level: never grader paths,
+notes or tracebacks). One test per question: ``name``, ``score``, ``max_score``,
+``status`` (passed|failed), ``output`` (the checks and the messages a student can
+act on), ``visibility``.
 """
 import json
 from pathlib import Path
@@ -40,12 +41,16 @@ def build(record):
         "visibility": VISIBILITY,
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"course_kit": record},
+        "extra_data": {"course_kit": {key: record.get(key) for key in
+                                      ("student", "assignment", "sha256", "score", "max_score", "isolation")}},
     }
 
 
 def summary(record):
     lines = [f"{record['assignment']}: {record['score']:g} / {record['max_score']:g} points"]
+    if record.get("isolation"):
+        lines.append(f"student code ran at isolation level {record['isolation']['level']}: "
+                     f"{record['isolation']['description']}")
     if record.get("error"):
         lines.append(record["error"])
     if record.get("missing"):
@@ -60,11 +65,3 @@ def write(record, path):
     tmp.write_text(json.dumps(build(record), indent=1), encoding="utf-8")
     tmp.replace(path)
     return path
-
-
-def read_record(path):
-    """The grading record stored in a results.json written by ``write`` (or None)."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))["extra_data"]["course_kit"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None

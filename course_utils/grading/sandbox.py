@@ -3,19 +3,18 @@
 Once per batch (``prepare``):
 - the student release of the assignment (``release/``), built from the source;
 - the reference package: the instructor's ``course_utils`` copied as
-  ``course_utils_reference`` (imports renamed), so hidden tests can compare a
-  student's function with the reference on fresh random inputs;
+  ``course_utils_reference`` (imports renamed), which only the harness imports;
 - the hidden tests and the streaming pytest plugin.
 
-Per submission (``build``)::
+Per submission (``build``), two folders that never mix::
 
-    sandbox/kit/        the release's course_utils + the student's editable files,
-                        assignments/<a>/ holding the REFERENCE notebooks (for nbval)
-    sandbox/hidden/     hidden tests (pytest.ini makes it the rootdir)
-    sandbox/nbval/      pytest.ini + sanitize rules for nbval
-    sandbox/student/    the student's own notebooks (checked, never executed)
+    <job>/sandbox/kit/   the release's course_utils + the student's editable files:
+                         the only folder student code (worker, notebook kernel) sees
+    <job>/harness/hidden/   hidden tests and conftest (pytest.ini makes it the rootdir)
+    <job>/harness/student/  the student's own notebooks (read as data, never executed)
 
-Nothing in a sandbox links back to the source or to another sandbox.
+Reference notebooks are read from the source by the harness and never copied into
+a sandbox. Nothing in a sandbox links back to the source or to another sandbox.
 """
 import re
 import shutil
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from course_utils.grading.kit import editable_modules, notebooks
 from course_utils.grading.tests_step import install_plugin
+from course_utils.grading.worker.server import install as install_worker
 
 REFERENCE_PACKAGE = "course_utils_reference"
 _PACKAGE_NAME = re.compile(r"\bcourse_utils\b")
@@ -37,6 +37,7 @@ class BatchContext:
     release: Path          # the student release (stubs)
     reference: Path        # folder holding course_utils_reference/
     grader: Path           # folder holding the pytest plugin
+    worker: Path           # folder holding the worker module (mounted read-only for student code)
     hidden: list           # hidden test files/folders to copy, in order (shared ones first)
     editable: list         # editable module paths
     notebooks: list        # the assignment's notebook paths (kit-relative)
@@ -70,7 +71,8 @@ def prepare(source, assignment, work, manifest):
         shutil.rmtree(reference)
     write_reference_package(source / "course_utils", reference / REFERENCE_PACKAGE)
     grader = install_plugin(work / "grader")
-    return BatchContext(source, assignment, release, reference, grader,
+    worker = install_worker(work / "worker")
+    return BatchContext(source, assignment, release, reference, grader, worker,
                         hidden_sources(source, assignment, manifest),
                         editable_modules(source), notebooks(source, assignment))
 
@@ -82,33 +84,37 @@ def write_reference_package(package, target):
         path.write_text(_PACKAGE_NAME.sub(REFERENCE_PACKAGE, path.read_text(encoding="utf-8")), encoding="utf-8")
 
 
+@dataclass
+class Box:
+    """One submission's folders: ``sandbox`` (holds ``kit``) for student code, ``harness`` for the grader."""
+    sandbox: Path
+    kit: Path
+    harness: Path
+
+
 def build(context, student_files, dest):
-    """Make the sandbox for one submission in ``dest``.
+    """Make the folders for one submission under ``dest``; return a Box.
 
     student_files: {kit-relative path: file path} of the files the student handed in
     (only editable modules and the assignment's notebooks are used).
-    Returns the sandbox path.
     """
     dest = Path(dest).resolve()
     if dest.exists():
         shutil.rmtree(dest)
-    kit = dest / "kit"
-    shutil.copytree(context.release / "course_utils", kit / "course_utils", ignore=_IGNORED)
+    box = Box(dest / "sandbox", dest / "sandbox" / "kit", dest / "harness")
+    shutil.copytree(context.release / "course_utils", box.kit / "course_utils", ignore=_IGNORED)
     for compiled in (context.source / "course_utils").glob("*.so"):
-        shutil.copy2(compiled, kit / "course_utils" / compiled.name)
+        shutil.copy2(compiled, box.kit / "course_utils" / compiled.name)
     for rel in context.editable:
         if rel in student_files:
-            shutil.copyfile(student_files[rel], kit / rel)
-    assignment_dir = kit / "assignments" / context.assignment
-    assignment_dir.mkdir(parents=True)
-    for rel in context.notebooks:
-        shutil.copyfile(context.source / rel, kit / rel)  # reference notebooks, outputs stored
-    student = dest / "student"
-    student.mkdir()
+            shutil.copyfile(student_files[rel], box.kit / rel)
+    (box.kit / "assignments" / context.assignment).mkdir(parents=True)
+    student = box.harness / "student"
+    student.mkdir(parents=True)
     for rel in context.notebooks:
         if rel in student_files:
             shutil.copyfile(student_files[rel], student / Path(rel).name)
-    hidden = dest / "hidden"
+    hidden = box.harness / "hidden"
     hidden.mkdir()
     for item in context.hidden:
         if item.is_dir():
@@ -116,15 +122,15 @@ def build(context, student_files, dest):
         else:
             shutil.copyfile(item, hidden / item.name)
     (hidden / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    nbval = dest / "nbval"
-    nbval.mkdir()
-    (nbval / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    return dest
+    return box
 
 
-def python_path(context, sandbox, with_reference):
-    """PYTHONPATH for a step: the sandbox kit first, then the plugin (and the reference)."""
-    parts = [str(Path(sandbox) / "kit"), str(context.grader)]
-    if with_reference:
-        parts.append(str(context.reference))
-    return ":".join(parts)
+def harness_path(context):
+    """PYTHONPATH of the harness's hidden-test process: the plugin and the reference, no student code."""
+    return ":".join([str(context.grader), str(context.reference)])
+
+
+def readable_data(context):
+    """Folders student code may read besides its kit: the source's downloaded datasets."""
+    datasets = context.source / "datasets"
+    return [str(datasets)] if datasets.is_dir() else []

@@ -2,8 +2,7 @@
 
 A question's checks are its hidden tests (by node-id pattern) and its graded
 reference-notebook cells (by tag); its score is ``points * passed / checks``,
-rounded to 2 decimals. With ``run_points`` in the manifest, each of the
-assignment's notebooks also earns those points when it was run top to bottom.
+rounded to 2 decimals.
 """
 from dataclasses import dataclass, field
 
@@ -42,18 +41,4 @@ def score_questions(manifest, hidden, cells, not_started=()):
         score = round(question.points * passed / len(checks), 2) if checks else 0.0
         note = "not started (the code region is still a stub)" if name in not_started else ""
         items.append(Item(name, question.title, question.points, score, checks, note))
-    return items
-
-
-def score_notebooks(manifest, reports):
-    """One item per required notebook when the manifest gives run_points."""
-    if not manifest.run_points:
-        return []
-    items = []
-    for report in reports:
-        name = report["path"].rsplit("/", 1)[-1]
-        ok = report["exists"] and not report["problems"]
-        message = "run top to bottom" if ok else "; ".join(report["problems"][:3])
-        items.append(Item(f"run:{name}", f"{name} was run top to bottom", manifest.run_points,
-                          manifest.run_points if ok else 0.0, [Check(name, Outcome(ok, message))]))
     return items

@@ -29,13 +29,16 @@ def configure(parser):
     parser.add_argument("--force", action="store_true", help="grade again what is already graded")
     parser.add_argument("--keep", action="store_true", help="keep the sandboxes (in DIR/.work) for inspection")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--require-isolation", action="store_true",
+                        help="refuse to grade unless student code can run at the full isolation level "
+                             "(root: own uid per job, no network, private /tmp, PID namespace)")
 
 
 def main(args):
     from course_utils.grading.batch import grade_batch
     from course_utils.grading.kit import normalize_assignment, source_root
     from course_utils.grading.manifest import ManifestError, load_manifest
-    from course_utils.grading.runner import StepLimits
+    from course_utils.grading.harness import containment
 
     source = Path(args.source or source_root()).resolve()
     submissions = expand(args.submissions)
@@ -47,10 +50,20 @@ def main(args):
         manifest = load_manifest(args.manifest or source / "grading" / assignment / "manifest.toml")
         if args.notebooks:
             manifest = manifest.restricted(notebooks=set(args.notebooks))
-        limits = StepLimits(wall_seconds=args.timeout, cpu_seconds=int(args.timeout),
-                            memory_mb=args.memory, test_seconds=min(args.test_timeout, args.timeout))
+        limits = containment.ContainmentLimits(wall_seconds=args.timeout, cpu_seconds=int(args.timeout),
+                                               memory_mb=args.memory,
+                                               test_seconds=min(args.test_timeout, args.timeout))
+        level = containment.detect_isolation()
+        if args.require_isolation and level is not containment.IsolationLevel.FULL:
+            problem = containment.level_problem(containment.IsolationLevel.FULL)
+            print(f"course-kit grade: --require-isolation: the full isolation level is not available here "
+                  f"({problem}); only '{level}' is: {level.description}. Run as root with bubblewrap "
+                  "installed (apt-get install -y bubblewrap), or drop --require-isolation.", file=sys.stderr)
+            return 2
+        print(f"isolation level: {level} ({level.description})", file=sys.stderr)
         records = grade_batch(submissions, args.out, source, assignment, manifest, jobs=args.jobs,
-                              limits=limits, force=args.force, keep=args.keep, progress=not args.quiet)
+                              limits=limits, force=args.force, keep=args.keep, progress=not args.quiet,
+                              level=level)
     except (ManifestError, ValueError, FileNotFoundError) as exc:
         print(f"course-kit grade: {exc}", file=sys.stderr)
         return 2

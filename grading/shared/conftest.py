@@ -3,46 +3,65 @@
 The grader copies this file, the manifest's ``shared_tests`` and the
 assignment's own ``hidden/`` folder into one sandbox folder.
 
-The grader puts the student's kit first on the path (``course_utils``) and the
-instructor's reference next to it as ``course_utils_reference``. Student
-modules are imported inside each test, so a module that does not import costs
-only the tests that need it.
+The tests run in the grader's harness, a process that never runs student code.
+The grader's plugin provides the fixtures: ``student("layers")`` is a proxy of
+the student's module in a contained worker process (calls, attribute reads and
+writes go there and plain data comes back, see
+``course_utils.grading.harness.worker_client``); ``reference("layers")`` is the
+instructor's module, imported here as ``course_utils_reference``. A student's exception is raised
+as a ``StudentCodeError`` that is also its built-in type, so ``pytest.raises``
+works. Failure messages are what students read: ``assert_same`` names the value,
+the shape or the largest error and where, never the expected value.
 """
 import copy
-import importlib
 
 import numpy as np
-import pytest
-
-
-@pytest.fixture
-def student():
-    """student("classifiers.linear_svm") -> the student's module."""
-    return lambda name: importlib.import_module(f"course_utils.{name}")
-
-
-@pytest.fixture
-def reference():
-    """reference("classifiers.linear_svm") -> the instructor's module."""
-    return lambda name: importlib.import_module(f"course_utils_reference.{name}")
 
 
 def assert_same(mine, expected, rtol=1e-6, atol=1e-8, where="result"):
-    """Arrays, numbers, tuples, lists and dicts equal up to floating-point tolerance."""
+    """Arrays, numbers, tuples, lists and dicts equal up to floating-point tolerance.
+
+    The message says what differs (keys, length, shape, the largest error and its
+    position) without showing the expected values."""
     if isinstance(expected, dict):
-        assert isinstance(mine, dict) and set(mine) == set(expected), f"{where}: keys {sorted(mine)} != {sorted(expected)}"
+        assert isinstance(mine, dict), f"{where}: expected a dict, got {type(mine).__name__}"
+        assert set(mine) == set(expected), f"{where}: keys {sorted(map(str, mine))}, expected {sorted(map(str, expected))}"
         for key in expected:
             assert_same(mine[key], expected[key], rtol, atol, f"{where}[{key!r}]")
     elif isinstance(expected, (tuple, list)):
+        assert isinstance(mine, (tuple, list)), f"{where}: expected a sequence, got {type(mine).__name__}"
         assert len(mine) == len(expected), f"{where}: {len(mine)} values, expected {len(expected)}"
         for i, (a, b) in enumerate(zip(mine, expected)):
             assert_same(a, b, rtol, atol, f"{where}[{i}]")
-    elif isinstance(expected, (np.ndarray, float, int, np.floating, np.integer)):
-        mine = np.asarray(mine)
-        assert mine.shape == np.shape(expected), f"{where}: shape {mine.shape}, expected {np.shape(expected)}"
-        np.testing.assert_allclose(mine, expected, rtol=rtol, atol=atol, err_msg=where)
+    elif isinstance(expected, (np.ndarray, float, int, np.floating, np.integer, np.bool_, bool)):
+        assert_close(mine, expected, rtol, atol, where)
     else:
-        assert mine == expected, where
+        assert mine == expected, f"{where}: wrong value"
+
+
+def assert_close(mine, expected, rtol, atol, where):
+    try:
+        mine = np.asarray(mine, dtype=np.result_type(np.asarray(expected).dtype, np.float64))
+    except (TypeError, ValueError):
+        raise AssertionError(f"{where}: expected numbers, got {type(mine).__name__}") from None
+    expected = np.asarray(expected)
+    assert mine.shape == expected.shape, f"{where}: shape {mine.shape}, expected {expected.shape}"
+    if mine.size == 0:
+        return
+    nan_ok = np.isnan(mine) == np.isnan(expected)
+    assert nan_ok.all(), f"{where}: NaN at {_index(np.argmin(nan_ok), mine.shape)} where a number was expected"
+    error = np.abs(mine - expected)
+    excess = error - (atol + rtol * np.abs(expected))
+    excess[np.isnan(excess)] = -1
+    worst = int(np.argmax(excess))
+    if excess.flat[worst] > 0:
+        scale = max(float(np.abs(expected).flat[worst]), 1e-300)
+        raise AssertionError(f"{where}: max relative error {float(error.flat[worst]) / scale:.1e} at "
+                             f"{_index(worst, mine.shape)}, tolerance rtol={rtol:g}, atol={atol:g}")
+
+
+def _index(flat, shape):
+    return [int(i) for i in np.unravel_index(flat, shape)] if shape else "the value"
 
 
 def forward_backward(module, forward, backward, args, seed):
