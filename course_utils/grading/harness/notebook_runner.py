@@ -114,10 +114,10 @@ def run_reference_notebook(notebook_path, sandbox, kit, assignment, limits, job_
                 continue
             if tag is None:
                 if error:
-                    notes.append(f"cell {index} raised {error}")
+                    notes.append(f"cell {index}: {error}")
                 continue
             if error:
-                results[tag] = Outcome(False, f"the cell raised {error}")
+                results[tag] = Outcome(False, error)
             else:
                 difference = compare(stored, outputs)
                 results[tag] = Outcome(difference is None, difference or "")
@@ -169,8 +169,11 @@ class ContainedKernel:
         deadline = time.monotonic() + seconds
         while True:
             if time.monotonic() > deadline:
+                why = f"the cell ran longer than {seconds:g} s (endless loop?)"
+                if self._interrupt(msg_id):
+                    return outputs, why, None
                 self.process.kill()
-                return outputs, error, f"a cell ran longer than {seconds:g} s (endless loop?)"
+                return outputs, error, why
             try:
                 message = self.client.get_iopub_msg(timeout=0.5)
             except queue.Empty:
@@ -185,9 +188,23 @@ class ContainedKernel:
             elif kind in ("execute_result", "display_data"):
                 outputs.append({"output_type": kind, "data": dict(content.get("data", {}))})
             elif kind == "error":
-                error = f"{content.get('ename')}: {str(content.get('evalue'))[:300]}"
+                error = f"the cell raised {content.get('ename')}: {str(content.get('evalue'))[:300]}"
             elif kind == "status" and content.get("execution_state") == "idle":
                 return outputs, error, None
+
+    def _interrupt(self, msg_id, patience=10.0):
+        """Ask the kernel to interrupt the running cell; True when it is idle again in time."""
+        self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                message = self.client.get_iopub_msg(timeout=0.5)
+            except queue.Empty:
+                continue
+            if message.get("parent_header", {}).get("msg_id") == msg_id and message["msg_type"] == "status" \
+                    and message["content"].get("execution_state") == "idle":
+                return True
+        return False
 
     def stop(self):
         if self.client is not None:

@@ -205,6 +205,9 @@ class StudentKit:
             answer = wire.loads(self._read_line())
         except (OSError, wire.WireError, _Timeout) as exc:
             raise self._crashed(exc) from None
+        except BaseException:  # e.g. the test's own time limit: the worker is in an unknown state
+            self.close()
+            raise
         if not isinstance(answer, dict) or not ({"ok"} == set(answer) or {"error"} == set(answer)):
             raise self._crashed(wire.WireError("the worker's answer is not {ok: ...} or {error: ...}"))
         if "error" in answer:
@@ -272,13 +275,23 @@ class StudentKit:
 
     def _crashed(self, exc):
         process, self.process = self.process, None
+        ended_by_itself = process is not None and not isinstance(exc, _Timeout) and _exited(process)
+        reason = (process.reason() if ended_by_itself else None) or str(exc) or type(exc).__name__
         if process is not None:
             process.kill()
-        reason = (process.reason() if process is not None and not isinstance(exc, _Timeout) else None) \
-            or str(exc) or type(exc).__name__
         self.crashes.append(reason)
         return WorkerCrashed(reason)
 
 
 class _Timeout(Exception):
     pass
+
+
+def _exited(process, patience=2.0):
+    """Did the process end (waiting a moment for it to be reaped)?"""
+    deadline = time.monotonic() + patience
+    while process.poll() is None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
