@@ -80,3 +80,22 @@ def test_find_submission_prefers_unpacked_files(tmp_path):
     assert find_submission(tmp_path, ["assignments/assignment1/toy.ipynb"]) == tmp_path / "a.zip"
     (tmp_path / "toy.ipynb").write_text("{}")
     assert find_submission(tmp_path, ["assignments/assignment1/toy.ipynb"]) == tmp_path
+
+
+def test_bundle_never_overwrites_or_creates_folders_unasked(bundle, tmp_path):
+    def gradescope(out, *extra):
+        return subprocess.run([sys.executable, "-m", "course_utils", "gradescope", "assignment1", str(out),
+                               "--source", str(bundle["source"]), *extra], capture_output=True, text=True)
+
+    existing = tmp_path / "autograder.zip"
+    existing.write_bytes(b"an older bundle")
+    proc = gradescope(existing)
+    assert proc.returncode == 2 and "already exists: add --force" in proc.stderr
+    assert existing.read_bytes() == b"an older bundle"
+    assert gradescope(existing, "--force").returncode == 0 and zipfile.is_zipfile(existing)
+    proc = gradescope(tmp_path)
+    assert proc.returncode == 2 and "is a folder: give the path of the file" in proc.stderr
+    proc = gradescope(tmp_path / "new" / "autograder.zip")
+    assert proc.returncode == 2 and "does not exist: create it first" in proc.stderr
+    assert not (tmp_path / "new").exists()
+    assert "Traceback" not in proc.stderr

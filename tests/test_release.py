@@ -1,12 +1,13 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from toy_kit import REPO, make_toy_source
+from toy_kit import REPO, TOY_MODULE, make_toy_source
 
 from course_utils.cli import main
 from course_utils.grading.kit import editable_modules
@@ -72,14 +73,84 @@ def test_release_refuses_unbalanced_notebook_markers(toy, tmp_path):
         render_release(toy)
 
 
-def test_release_refuses_non_empty_output_unless_forced(toy, tmp_path):
+def test_release_refuses_non_empty_output_unless_forced(toy, tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("x")
-    with pytest.raises(FileExistsError, match="not empty"):
-        write_release(toy, out)
-    write_release(toy, out, force=True)
+    assert main(["release", str(out), "--source", str(toy)]) == 2
+    assert "is not empty: add --force" in capsys.readouterr().err
+    assert (out / "keep.txt").exists()
+    assert main(["release", str(out), "--source", str(toy), "--force"]) == 0
     assert not (out / "keep.txt").exists() and (out / "course_utils" / "toy.py").exists()
+
+
+def test_release_onto_a_file_a_missing_folder_or_the_source_is_an_error(toy, tmp_path, capsys):
+    (tmp_path / "file.txt").write_text("mine")
+    for out, words in ((tmp_path / "file.txt", "is a file, not a folder"),
+                       (tmp_path / "missing" / "kit", f"the folder {tmp_path / 'missing'} does not exist"),
+                       (toy, "holds files of the source"), (toy / "course_utils", "holds files of the source")):
+        assert main(["release", str(out), "--source", str(toy), "--force"]) == 2
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err, err
+    assert (tmp_path / "file.txt").read_text() == "mine" and not (tmp_path / "missing").exists()
+    assert (toy / "course_utils" / "toy.py").read_text() == TOY_MODULE
+
+
+def plant_generated_files(source):
+    """What commands and tools leave in a working copy: none of it may reach a release."""
+    planted = {
+        "autograder.zip": b"PK solutions", "assignment1_answers.html": b"reference answers",
+        "assignment1_answers.pdf": b"%PDF", "assignment1_submission.zip": b"PK",
+        "build/assignment1/toy.ipynb": b"{}", "grades/grades.csv": b"student,total",
+        "grades/results/alice.json": b"{}", "grades/feedback/alice.md": b"# alice",
+        "course_utils/__pycache__/toy.cpython-311.pyc": b"\0", "tests/__pycache__/test_toy.cpython-311.pyc": b"\0",
+        ".pytest_cache/v/cache/lastfailed": b"{}", ".venv/bin/python": b"",
+        "assignments/assignment1/.ipynb_checkpoints/toy-checkpoint.ipynb": b"{}",
+        "course_utils/.ipynb_checkpoints/toy-checkpoint.py": TOY_MODULE.encode(),
+        "assignments/assignment1/model_epoch_3.pkl": b"checkpoint",
+        "datasets/cifar-10-batches-py/data_batch_1": b"\0" * 64,
+    }
+    for rel, data in planted.items():
+        (source / rel).parent.mkdir(parents=True, exist_ok=True)
+        (source / rel).write_bytes(data)
+    return planted
+
+
+def git(folder, *args):
+    subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True)
+
+
+def bundle(source, out):
+    proc = subprocess.run([sys.executable, "-m", "course_utils", "gradescope", "assignment1", str(out),
+                           "--source", str(source)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("tracked_by_git", [False, True])
+def test_generated_files_never_reach_the_release_or_the_bundle(toy, tmp_path, tracked_by_git):
+    if tracked_by_git:
+        shutil.copy2(REPO / ".gitignore", toy / ".gitignore")
+        git(toy, "init", "-q")
+        git(toy, "add", ".")
+    write_release(toy, tmp_path / "before")
+    bundle_before = bundle(toy, tmp_path / "before.zip")
+    plant_generated_files(toy)
+    if tracked_by_git:
+        git(toy, "add", ".")  # what git add picks up is what the .gitignore lets through
+    write_release(toy, tmp_path / "after")
+    assert tree(tmp_path / "after") == tree(tmp_path / "before")
+    assert bundle(toy, tmp_path / "after.zip") == bundle_before
+
+
+def test_git_checkout_releases_tracked_files_only(toy, tmp_path, capsys):
+    git(toy, "init", "-q")
+    git(toy, "add", ".")
+    (toy / "course_utils" / "scratch.py").write_text("x = 1\n")  # not added
+    assert main(["release", str(tmp_path / "out"), "--source", str(toy)]) == 0
+    assert not (tmp_path / "out" / "course_utils" / "scratch.py").exists()
+    assert "Left out 1 file(s) git does not track (git add them to release them): course_utils/scratch.py" \
+        in capsys.readouterr().out
 
 
 def test_release_single_assignment(toy, tmp_path):

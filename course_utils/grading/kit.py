@@ -4,13 +4,27 @@ Everything here derives from the files themselves, so there is no second list
 to keep in sync: the files a student may edit are the ``course_utils`` modules
 that contain solution markers, plus the assignment's notebooks.
 """
+import glob
 import json
 import re
+import subprocess
 from pathlib import Path
 
 from course_utils.markers import has_solution_markers
 
 ASSIGNMENT_NAME = re.compile(r"^assignment\d+$")
+
+# What a kit is made of, for a source that is not a git checkout (glob patterns; hidden
+# files and folders never match a wildcard): anything else lying in the folder is not its own.
+KIT_FILES = (
+    "README.md", "requirements.txt", "setup.py", "pyproject.toml", "collect_submission.sh", ".gitignore",
+    "course_utils/**/*.py", "course_utils/**/*.pyx",
+    "assignments/assignment*/*.ipynb",
+    "datasets/get_datasets.sh", "datasets/README.md",
+    "tests/*.py", "benchmarks/*.py",
+    "grading/README.md", "grading/*/manifest.toml", "grading/**/*.py",
+    ".ci/run",
+)
 
 
 def normalize_assignment(name):
@@ -93,6 +107,37 @@ def editable_files(root, assignment):
 
 def is_kit(folder):
     return (Path(folder) / "course_utils").is_dir() and (Path(folder) / "assignments").is_dir()
+
+
+def source_files(source):
+    """Kit-relative posix paths of a source's own files, sorted: what git tracks
+    (``git ls-files``) when ``source`` is the top of a git checkout, else what matches
+    ``KIT_FILES``. Build folders, caches, downloaded data, grades, bundles, submission
+    zips and exported answers lying in the folder are never among them."""
+    source = Path(source)
+    names = None
+    if (source / ".git").exists():
+        try:
+            listing = subprocess.run(["git", "-C", str(source), "ls-files", "-z"], capture_output=True, check=True)
+            names = listing.stdout.decode("utf-8", "surrogateescape").split("\0")
+        except (OSError, subprocess.CalledProcessError):
+            names = None  # no usable git: the include list is just as safe
+    if names is None:
+        names = [name for pattern in KIT_FILES for name in glob.glob(pattern, root_dir=source, recursive=True)]
+    return sorted({Path(name).as_posix() for name in names
+                   if name and (source / name).is_file() and not (source / name).is_symlink()})
+
+
+def untracked_files(source):
+    """Files of a git checkout that git neither tracks nor ignores (so no release holds them)."""
+    if not (Path(source) / ".git").exists():
+        return []
+    try:
+        listing = subprocess.run(["git", "-C", str(source), "ls-files", "-z", "--others", "--exclude-standard"],
+                                 capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    return sorted(name for name in listing.stdout.decode("utf-8", "surrogateescape").split("\0") if name)
 
 
 def find_root(start="."):

@@ -7,7 +7,10 @@ with the same code as ``course-kit grade`` and always writes
 for this assignment (reference modules and notebooks, manifest, hidden tests).
 ``run_autograder`` reads ``COURSE_KIT_SOURCE``, ``COURSE_KIT_SUBMISSION``,
 ``COURSE_KIT_RESULTS`` and ``COURSE_KIT_PYTHON`` when set, so it can be tried
-locally. The zip is deterministic (sorted entries, fixed timestamps).
+locally. The zip is deterministic (sorted entries, fixed timestamps) and made
+from the source's own files only (see ``kit.source_files``), so an earlier
+bundle, grades or submissions lying in the folder never end up in it. OUT must
+be new (``--force`` replaces it) and its folder must exist.
 """
 import sys
 import zipfile
@@ -52,14 +55,17 @@ def configure(parser):
     parser.add_argument("assignment", help="e.g. assignment1")
     parser.add_argument("out", help="the bundle zip to write, e.g. autograder.zip")
     parser.add_argument("--source", help="instructor source folder (default: this kit)")
+    parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
 
 
 def main(args):
     from course_utils.grading.kit import normalize_assignment, source_root
+    from course_utils.tools.outputs import check_new_file
 
     source = Path(args.source or source_root()).resolve()
     try:
         assignment = normalize_assignment(args.assignment)
+        check_new_file(args.out, args.force)
         files = bundle_files(source, assignment)
     except (ValueError, FileNotFoundError) as exc:
         print(f"course-kit gradescope: {exc}", file=sys.stderr)
@@ -72,28 +78,20 @@ def main(args):
 
 def bundle_files(source, assignment):
     """Kit-relative paths of the source files the autograder needs."""
-    from course_utils.tools.release import is_kept
+    from course_utils.grading.kit import source_files
 
     manifest = source / "grading" / assignment / "manifest.toml"
     if not manifest.exists():
         raise FileNotFoundError(f"no manifest {manifest}: write it before building the bundle")
-    files = [p.name for p in sorted(source.iterdir())
-             if p.is_file() and not p.name.startswith(".") and is_kept(p.name)]
-    for folder in ("course_utils", f"assignments/{assignment}", f"grading/{assignment}", "grading/shared"):
-        for path in sorted((source / folder).rglob("*")) if (source / folder).is_dir() else []:
-            parts = path.relative_to(source).parts
-            if path.is_file() and not path.is_symlink() and all(is_kept(p) for p in parts):
-                if path.suffix == ".c" and path.with_suffix(".pyx").exists():
-                    continue
-                files.append(path.relative_to(source).as_posix())
-    return files
+    folders = ("course_utils/", f"assignments/{assignment}/", f"grading/{assignment}/", "grading/shared/")
+    return [rel for rel in source_files(source)
+            if ("/" not in rel and not rel.startswith(".")) or rel.startswith(folders)]
 
 
 def write_bundle(source, assignment, files, out):
     from course_utils.files import atomic_write
     from course_utils.grading.zipout import add_entry
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as archive:
         add_entry(archive, "setup.sh", SETUP_SH.encode(), 0o755)
         add_entry(archive, "run_autograder", RUN_AUTOGRADER.format(assignment=assignment).encode(), 0o755)

@@ -1,9 +1,12 @@
 """``course-kit release OUT [--assignment N]``: write the student kit from the source.
 
-What goes in (everything else stays out):
+The release is built from an allowlist, never from whatever lies in the folder:
+the source's own files are what git tracks when the source is a git checkout,
+else the kit's include list (``kit.KIT_FILES``); build folders, grades,
+Gradescope bundles, submission zips, exported answers, caches and data are
+never among them. Of those files, what goes in:
 - top-level files (README.md without its instructor-only blocks, requirements.txt,
-  setup.py, pyproject.toml, collect_submission.sh, ...), except dot-files and
-  leftovers such as submission zips;
+  setup.py, pyproject.toml, collect_submission.sh, .gitignore);
 - ``course_utils/``: solution regions become ``pass`` stubs; the instructor-only
   subcommands (release, grade, gradescope) are left out;
 - ``assignments/assignmentN/``: notebooks with stubs, answer placeholders and no
@@ -13,12 +16,12 @@ What goes in (everything else stays out):
 - ``datasets/``: the download script and its README, no data;
 - ``tests/``: the public tests (see ``is_public_test``) and shared helpers;
 - ``benchmarks/`` (except those of the instructor tooling).
-Left out: ``grading/`` (manifests, hidden tests), ``.ci/``, ``.git``, build and
-cache folders, compiled extensions, downloaded data.
+Left out: ``grading/`` (manifests, hidden tests), ``.ci/`` and other dot-files.
 
-Releasing is deterministic (sorted walk, no timestamps): the same source gives
+Releasing is deterministic (sorted, no timestamps): the same source gives
 byte-identical output. Unbalanced or nested markers anywhere stop the release
-before anything is written, with the file and line.
+before anything is written, with the file and line. OUT must be a new or
+empty folder in an existing one (``--force`` replaces a non-empty OUT).
 """
 import ast
 import json
@@ -33,8 +36,6 @@ INSTRUCTOR_ONLY = {
     "course_utils/tools/grade.py",
     "course_utils/tools/gradescope.py",
 }
-SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", "build", "dist", ".DS_Store"}
-SKIPPED_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".o", ".egg-info", "_submission.zip")
 DATASET_FILES = (".sh", ".md", ".py", ".txt")
 INSTRUCTOR_MODULES = ("course_utils.tools", "course_utils.grading", "course_utils.markers")
 
@@ -47,28 +48,40 @@ def configure(parser):
 
 
 def main(args):
-    from course_utils.grading.kit import normalize_assignment, source_root
+    from course_utils.grading.kit import normalize_assignment, source_root, untracked_files
     from course_utils.markers import MarkerError
+    from course_utils.tools.outputs import check_parent
 
     source = Path(args.source or source_root()).resolve()
     out = Path(args.out).resolve()
     try:
         only = normalize_assignment(args.assignment) if args.assignment else None
+        check_parent(out)
         files = write_release(source, out, only, force=args.force)
-    except (MarkerError, ValueError, FileExistsError, FileNotFoundError) as exc:
+    except (MarkerError, ValueError, FileNotFoundError) as exc:
         print(f"course-kit release: {exc}", file=sys.stderr)
         return 2
     print(f"Wrote the student kit ({len(files)} files) to {out}")
+    untracked = [rel for rel in untracked_files(source) if rel.split("/")[0] in INCLUDED_DIRS]
+    if untracked:
+        print(f"Left out {len(untracked)} file(s) git does not track (git add them to release them): "
+              + ", ".join(untracked[:5]) + (", ..." if len(untracked) > 5 else ""))
     return 0
 
 
 def write_release(source, out, assignment=None, force=False):
-    """Render the release of ``source`` into ``out``; return the relative paths written."""
+    """Render the release of ``source`` into ``out``; return the relative paths written.
+
+    ``out`` must be a new or empty folder (``force`` replaces a non-empty one) and
+    may not hold any file of the source."""
+    from course_utils.tools.outputs import OutputError, check_empty_folder
+
     source, out = Path(source).resolve(), Path(out).resolve()
     rendered = render_release(source, assignment)  # raises before anything is written
-    if out.exists() and any(out.iterdir()):
-        if not force:
-            raise FileExistsError(f"{out} is not empty (use --force to replace it)")
+    if source.is_relative_to(out) or (out.is_relative_to(source) and _holds_source_files(source, out)):
+        raise OutputError(f"{out} holds files of the source {source}: write the release to a folder of its own")
+    check_empty_folder(out, force)
+    if out.exists():
         shutil.rmtree(out)
     for rel, (data, mode) in rendered.items():
         target = out / rel
@@ -76,6 +89,13 @@ def write_release(source, out, assignment=None, force=False):
         target.write_bytes(data)
         os.chmod(target, mode)
     return sorted(rendered)
+
+
+def _holds_source_files(source, folder):
+    from course_utils.grading.kit import source_files
+
+    prefix = folder.relative_to(source).as_posix() + "/"
+    return any(rel.startswith(prefix) for rel in source_files(source))
 
 
 def render_release(source, assignment=None):
@@ -104,48 +124,43 @@ def render_release(source, assignment=None):
 
 def select_files(source, chosen_assignments, editable_module_names):
     """Relative posix paths of the source files that belong in the release."""
-    public_tests = select_tests(source / "tests", editable_module_names)
+    from course_utils.grading.kit import source_files
+
+    files = source_files(source)
+    public_tests = select_tests(source, files, editable_module_names)
     selected = []
-    for entry in sorted(source.iterdir()):
-        if entry.is_file() and is_kept(entry.name) and (not entry.name.startswith(".") or entry.name == ".gitignore"):
-            selected.append(entry.name)
-    for top in INCLUDED_DIRS:
-        for path in sorted((source / top).rglob("*")):
-            rel = path.relative_to(source).as_posix()
-            parts = path.relative_to(source).parts
-            if not path.is_file() or path.is_symlink() or any(not is_kept(p) for p in parts):
-                continue
-            if rel in INSTRUCTOR_ONLY:
-                continue
-            if top == "assignments" and (len(parts) < 3 or parts[1] not in chosen_assignments):
-                continue
-            if top == "datasets" and (len(parts) != 2 or path.suffix not in DATASET_FILES):
-                continue
-            if top == "tests" and path.suffix == ".py" and rel not in public_tests:
-                continue
-            if top == "benchmarks" and path.suffix == ".py" and \
-                    any(n.startswith(INSTRUCTOR_MODULES) for n in imported_modules(path)):
-                continue
-            if top == "course_utils" and path.suffix == ".c" and path.with_suffix(".pyx").exists():
-                continue  # generated by Cython
-            selected.append(rel)
+    for rel in files:
+        parts = rel.split("/")
+        top, suffix = parts[0], Path(rel).suffix
+        if len(parts) == 1:
+            if not rel.startswith(".") or rel == ".gitignore":
+                selected.append(rel)
+            continue
+        if top not in INCLUDED_DIRS or rel in INSTRUCTOR_ONLY:
+            continue
+        if top == "assignments" and (len(parts) < 3 or parts[1] not in chosen_assignments):
+            continue
+        if top == "datasets" and (len(parts) != 2 or suffix not in DATASET_FILES):
+            continue
+        if top == "tests" and suffix == ".py" and rel not in public_tests:
+            continue
+        if top == "benchmarks" and suffix == ".py" and \
+                any(n.startswith(INSTRUCTOR_MODULES) for n in imported_modules(source / rel)):
+            continue
+        selected.append(rel)
     return selected
 
 
-def select_tests(folder, editable_module_names):
+def select_tests(source, files, editable_module_names):
     """Kit-relative paths of the tests/ Python files that ship: the public tests,
     ``conftest.py``, and the helper modules those import."""
-    if not folder.is_dir():
-        return set()
-    tests = [p for p in sorted(folder.glob("test_*.py")) if is_public_test(p, editable_module_names)]
-    wanted = {name for p in tests for name in imported_modules(p)}
-    helpers = [p for p in sorted(folder.glob("*.py"))
-               if not p.name.startswith("test_") and (p.name == "conftest.py" or p.stem in wanted)]
-    return {f"tests/{p.name}" for p in tests + helpers}
-
-
-def is_kept(name):
-    return name not in SKIPPED_NAMES and not name.endswith(SKIPPED_SUFFIXES)
+    in_tests = [rel for rel in files if rel.startswith("tests/") and rel.count("/") == 1 and rel.endswith(".py")]
+    tests = [rel for rel in in_tests
+             if Path(rel).name.startswith("test_") and is_public_test(source / rel, editable_module_names)]
+    wanted = {name for rel in tests for name in imported_modules(source / rel)}
+    helpers = [rel for rel in in_tests if not Path(rel).name.startswith("test_")
+               and (Path(rel).name == "conftest.py" or Path(rel).stem in wanted)]
+    return set(tests + helpers)
 
 
 def render_file(path, rel):
