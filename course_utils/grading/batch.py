@@ -10,6 +10,7 @@ from the ledger, never from files in the output folder.
 """
 import hashlib
 import json
+import os
 import queue
 import shutil
 import sys
@@ -97,8 +98,11 @@ def grade_batch(submissions, out, source, assignment, manifest, jobs=1, limits=C
         if todo:
             context = sandboxes.prepare(source, assignment, work / "_batch", manifest)
             expected = calibrate(context, manifest, work / "_batch", limits)
+            # Job slots are machine-wide (one uid each at the full level); start this batch's
+            # at an offset of its own so two graders on one machine rarely ask for the same.
+            first = os.getpid() % (containment.MAX_SLOTS // 2)
             slots = queue.Queue()
-            for slot in range(max(1, jobs)):
+            for slot in range(first, first + max(1, jobs)):
                 slots.put(slot)
 
             def job(path):
