@@ -58,7 +58,8 @@ def test_grades_an_uploaded_zip(bundle, tmp_path):
     folder.mkdir()
     toy_submission(folder / "assignment1_submission.zip")
     data = run_autograder(bundle, folder)
-    assert data["score"] == 11 and len(data["tests"]) == 4  # 2 questions, 1 notebook run, written answers
+    assert data["score"] == 10 and len(data["tests"]) == 3  # 2 questions, written answers
+    assert data["extra_data"]["course_kit"]["isolation"]["level"] == "full"  # root: student code drops its uid
 
 
 def test_always_writes_results(bundle, tmp_path):

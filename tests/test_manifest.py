@@ -7,7 +7,7 @@ QUESTION = {"title": "Q", "points": 2, "hidden": ["test_a.py::test_x*"], "cells"
 
 
 def test_valid_manifest_and_public_view():
-    manifest = manifest_from_dict({"assignment": "assignment1", "run_points": 1,
+    manifest = manifest_from_dict({"assignment": "assignment1",
                                    "questions": {"b": QUESTION, "a": {**QUESTION, "cells": []}}})
     assert list(manifest.questions) == ["b", "a"] and manifest.max_points == 4
     assert manifest.cell_notebooks() == ["nb"]
@@ -23,6 +23,7 @@ def test_valid_manifest_and_public_view():
     ({"assignment": "assignment1", "questions": {"q": {"points": 1}}}, "no hidden tests and no cells"),
     ({"assignment": "assignment1", "questions": {"q": {**QUESTION, "cells": ["nb.q"]}}}, "graded:<notebook>"),
     ({"assignment": "assignment1", "questions": {}}, r"no \[questions"),
+    ({"assignment": "assignment1", "run_points": 1, "questions": {"q": QUESTION}}, "execution counts are easy to fake"),
     ({"questions": {"q": QUESTION}}, "'assignment' must be a string"),
     ({"assignment": "assignment1", "shared_tests": ["../x.py"], "questions": {"q": QUESTION}}, "shared_tests"),
 ])
