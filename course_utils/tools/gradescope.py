@@ -27,6 +27,8 @@ if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; 
   PY=python3.11
 fi
 apt-get install -y -qq build-essential python3-venv >/dev/null 2>&1 || true
+# bubblewrap: student code runs contained (own uid, no network, private /tmp, PID namespace)
+apt-get install -y -qq bubblewrap
 apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || true  # else the notebooks use digits
 "$PY" -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install --quiet --upgrade pip
