@@ -29,6 +29,8 @@ def configure(parser):
     parser.add_argument("--force", action="store_true", help="grade again what is already graded")
     parser.add_argument("--keep", action="store_true", help="keep the sandboxes (in DIR/.work) for inspection")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--isolation", choices=["full", "user-namespace", "rlimits"],
+                        help="containment level for student code (default: the strongest available)")
     parser.add_argument("--require-isolation", action="store_true",
                         help="refuse to grade unless student code can run at the full isolation level "
                              "(root: own uid per job, no network, private /tmp, PID namespace)")
@@ -53,7 +55,11 @@ def main(args):
         limits = containment.ContainmentLimits(wall_seconds=args.timeout, cpu_seconds=int(args.timeout),
                                                memory_mb=args.memory,
                                                test_seconds=min(args.test_timeout, args.timeout))
-        level = containment.detect_isolation()
+        level = containment.IsolationLevel(args.isolation) if args.isolation else containment.detect_isolation()
+        if args.isolation and containment.level_problem(level):
+            print(f"course-kit grade: --isolation {level} is not available here: "
+                  f"{containment.level_problem(level)}", file=sys.stderr)
+            return 2
         if args.require_isolation and level is not containment.IsolationLevel.FULL:
             problem = containment.level_problem(containment.IsolationLevel.FULL)
             print(f"course-kit grade: --require-isolation: the full isolation level is not available here "
