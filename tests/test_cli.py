@@ -37,32 +37,75 @@ def test_find_results_takes_last_record():
 
 def test_format_table():
     table = format_table([("knn", {"dataset": "digits", "best_val": 0.5, "test": 0.25}, 3.2, None),
-                          ("svm", {}, 1.0, "ValueError: boom")])
+                          ("svm", {}, 1.0, "cell 3: ValueError: boom")])
     lines = table.splitlines()
     assert lines[0].split() == ["notebook", "dataset", "best", "val", "test", "time", "status"]
     assert "0.500" in lines[2] and "0.250" in lines[2] and lines[2].endswith("ok")
-    assert "FAILED: ValueError: boom" in lines[3]
+    assert lines[3].endswith("FAILED (below)")
+
+
+def kit_with_notebook(root, *sources):
+    """A minimal kit folder (course_utils/ and assignments/) with one notebook of these cells."""
+    folder = root / "assignments" / "assignment7"
+    folder.mkdir(parents=True)
+    (root / "course_utils").mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    nbformat.write(nb, folder / "demo.ipynb")
+    return folder / "demo.ipynb"
+
+
+REPORT = "from course_utils.results import report_results\nreport_results('digits', best_val={}, test={})"
 
 
 def test_run_executes_copy_and_reports(tmp_path, capsys):
-    folder = tmp_path / "assignments" / "assignmentX"
-    folder.mkdir(parents=True)
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(
-        "from course_utils.results import report_results\n"
-        "report_results('digits', best_val=0.75, test=0.5)")]
-    nbformat.write(nb, folder / "demo.ipynb")
-    source_bytes = (folder / "demo.ipynb").read_bytes()
-    code = main(["run", "assignmentX", "--root", str(tmp_path), "--out", str(tmp_path / "build")])
-    out = capsys.readouterr().out
+    notebook = kit_with_notebook(tmp_path, REPORT.format(0.75, 0.5))
+    source_bytes = notebook.read_bytes()
+    code = main(["run", "assignment7", "--root", str(tmp_path), "--out", str(tmp_path / "build")])
+    captured = capsys.readouterr()
     assert code == 0
-    assert "0.750" in out and "0.500" in out
-    assert (folder / "demo.ipynb").read_bytes() == source_bytes  # source untouched
-    executed = nbformat.read(tmp_path / "build" / "assignmentX" / "demo.ipynb", as_version=4)
+    assert "0.750" in captured.out and "0.500" in captured.out
+    assert "without encryption" not in captured.out + captured.err
+    assert notebook.read_bytes() == source_bytes  # source untouched
+    executed = nbformat.read(tmp_path / "build" / "assignment7" / "demo.ipynb", as_version=4)
     assert find_results(executed)["test"] == 0.5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["assignments", "build", "course_utils"]  # no sockets left
+
+
+def test_run_failure_shows_the_whole_error_and_no_stale_numbers(tmp_path, monkeypatch, capsys):
+    hint = "DatasetError: CIFAR-10 file data_batch_1: missing. To fix it run: bash datasets/get_datasets.sh cifar10"
+    notebook = kit_with_notebook(tmp_path, "x = 1", f"raise RuntimeError({hint!r})", REPORT.format(0.75, 0.5))
+    nb = nbformat.read(notebook, as_version=4)  # committed outputs of an earlier, successful run
+    nb.cells[2].outputs = [nbformat.v4.new_output("display_data", data={"text/plain": "x", RESULTS_MIME:
+                                                                           {"dataset": "digits", "test": 0.5}})]
+    nbformat.write(nb, notebook)
+    monkeypatch.chdir(notebook.parent)  # from a subfolder of the kit, like validate
+    assert main(["run", "7"]) == 1
+    out = capsys.readouterr().out
+    assert "0.500" not in out and "FAILED (below)" in out
+    assert f"demo failed at cell 2: RuntimeError: {hint}" in out and "\x1b[" not in out
+    assert (tmp_path / "build" / "assignment7" / "demo.ipynb").exists()
+
+
+def test_run_never_replaces_files_unasked(tmp_path, capsys):
+    notebook = kit_with_notebook(tmp_path, "x = 1")
+    (tmp_path / "file.txt").write_text("mine")
+    for out, words in ((tmp_path / "file.txt", "is a file, not a folder"),
+                       (tmp_path / "missing" / "build", "does not exist"),
+                       (tmp_path / "assignments", "would replace the source notebooks")):
+        assert main(["run", "assignment7", "--root", str(tmp_path), "--out", str(out), "--force"]) == 2
+        assert words in capsys.readouterr().err
+    assert main(["run", "assignment7", "--root", str(tmp_path)]) == 0
+    assert main(["run", "assignment7", "--root", str(tmp_path)]) == 2
+    assert "demo.ipynb already exists: add --force" in capsys.readouterr().err
+    assert main(["run", "assignment7", "--root", str(tmp_path), "--force"]) == 0
+    assert (tmp_path / "file.txt").read_text() == "mine" and not (tmp_path / "missing").exists()
+    assert notebook.exists()
 
 
 def test_run_unknown_assignment(tmp_path, capsys):
-    (tmp_path / "assignments").mkdir()
+    kit_with_notebook(tmp_path, "x = 1")
     assert main(["run", "assignment9", "--root", str(tmp_path)]) == 2
-    assert "no folder" in capsys.readouterr().err
+    assert "there is no assignments/assignment9" in capsys.readouterr().err
+    assert main(["run", "assignment7", "--root", str(tmp_path / "nowhere")]) == 2
+    assert "there is no such folder" in capsys.readouterr().err
