@@ -305,14 +305,13 @@ def batchnorm_backward(dout, cache):
     In test mode mean and std are constants, so only the last two nodes matter.
     dout: (N, D). Returns dx (N, D), dgamma (D,), dbeta (D,).
     """
-    mode, xhat = cache[0], cache[1]
-    check_dout(dout, xhat.shape)
+    check_array(dout, "dout", ndim=2, floating=True)  # the cache is yours: its layout is not checked here
     dx, dgamma, dbeta = None, None, None
     # TODO: backpropagate through out = gamma * xhat + beta, then through
     # xhat = xc / std (xc reaches xhat directly and through std), std, var,
     # xc = x - mean and mean, adding up the gradients of every path.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    _, xhat, xc, std, gamma = cache
+    mode, xhat, xc, std, gamma = cache
     N = dout.shape[0]
     dbeta = dout.sum(axis=0)
     dgamma = (dout * xhat).sum(axis=0)
@@ -336,13 +335,12 @@ def batchnorm_backward_alt(dout, cache):
     Same inputs and results as batchnorm_backward; in train mode dx comes from
     _standardize_backward along axis 0.
     """
-    mode, xhat = cache[0], cache[1]
-    check_dout(dout, xhat.shape)
+    check_array(dout, "dout", ndim=2, floating=True)  # the cache is yours: its layout is not checked here
     dx, dgamma, dbeta = None, None, None
     # TODO: dgamma and dbeta as before; dx in one step from dxhat = dout * gamma
     # (in test mode the statistics are constants: dx = dxhat / std).
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    _, xhat, _, std, gamma = cache
+    mode, xhat, _, std, gamma = cache
     dbeta = dout.sum(axis=0)
     dgamma = (dout * xhat).sum(axis=0)
     dxhat = dout * gamma
@@ -384,8 +382,7 @@ def layernorm_backward(dout, cache):
 
     dout: (N, D). Returns dx (N, D), dgamma (D,), dbeta (D,).
     """
-    xhat = cache[0]
-    check_dout(dout, xhat.shape)
+    check_array(dout, "dout", ndim=2, floating=True)  # the cache is yours: its layout is not checked here
     dx, dgamma, dbeta = None, None, None
     # TODO: like batchnorm_backward_alt, with the standardisation along axis 1.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -618,13 +615,7 @@ def spatial_batchnorm_backward(dout, cache):
 
     dout: (N, C, H, W). Returns dx (N, C, H, W), dgamma (C,), dbeta (C,).
     """
-    check_array(dout, "dout", ndim=4, floating=True)
-    if dout.shape[0] * dout.shape[2] * dout.shape[3] != cache[1].shape[0] or \
-            dout.shape[1] != cache[1].shape[1]:
-        raise ValueError(
-            f"dout of shape {dout.shape} does not match the forward input "
-            f"(N*H*W = {cache[1].shape[0]}, C = {cache[1].shape[1]})"
-        )
+    check_array(dout, "dout", ndim=4, floating=True)  # the cache is yours: its layout is not checked here
     dx, dgamma, dbeta = None, None, None
     # TODO: the same reshape as the forward pass around batchnorm_backward_alt.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -673,8 +664,7 @@ def spatial_groupnorm_backward(dout, cache):
 
     dout: (N, C, H, W). Returns dx (N, C, H, W), dgamma and dbeta (1, C, 1, 1).
     """
-    xhat = cache[1]
-    check_dout(dout, xhat.shape)
+    check_array(dout, "dout", ndim=4, floating=True)  # the cache is yours: its layout is not checked here
     dx, dgamma, dbeta = None, None, None
     # TODO: dgamma and dbeta sum over N, H and W (keep the (1, C, 1, 1) shape);
     # dx goes back through the per-row standardisation in the grouped shape.

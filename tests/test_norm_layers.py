@@ -152,9 +152,9 @@ def test_batchnorm_rejects_bad_input():
     with pytest.raises(ValueError, match=r"eps'\] must be a positive number"):
         batchnorm_forward(x, g, g, {"mode": "train", "eps": 0})
     _, cache = batchnorm_forward(x, g, g, {"mode": "train"})
-    for backward in (batchnorm_backward, batchnorm_backward_alt):
-        with pytest.raises(ValueError, match=r"dout must have shape \(4, 3\), got \(3, 4\)"):
-            backward(np.ones((3, 4)), cache)
+    for backward in (batchnorm_backward, batchnorm_backward_alt):  # the cache's layout is the student's:
+        with pytest.raises(ValueError, match=r"dout must have 2 dimensions"):  # only dout itself is checked
+            backward(np.ones(3), cache)
 
 
 def test_batchnorm_keeps_float32():
@@ -183,9 +183,8 @@ def test_layernorm_normalises_each_example_on_its_own(rng):
     np.testing.assert_allclose(out.std(axis=1), 1, atol=1e-5)
     first, _ = layernorm_forward(x[:1], np.ones(D), np.zeros(D), {})
     np.testing.assert_allclose(first, out[:1])
-    # it is batch norm's train-mode standardisation of the transposed data
-    bn_out, _ = batchnorm_forward(x.T, np.ones(4), np.zeros(4), {"mode": "train"})
-    np.testing.assert_allclose(out, bn_out.T, atol=1e-12)
+    centred = x - x.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(out, centred / np.sqrt(x.var(axis=1, keepdims=True) + 1e-5), atol=1e-12)
 
 
 def test_layernorm_gradients(rng):
@@ -244,8 +243,8 @@ def test_spatial_batchnorm_rejects_bad_input():
     with pytest.raises(ValueError, match=r"x must have 4 dimensions"):
         spatial_batchnorm_forward(np.ones((2, 3)), np.ones(3), np.ones(3), {"mode": "train"})
     _, cache = spatial_batchnorm_forward(x, np.ones(3), np.ones(3), {"mode": "train"})
-    with pytest.raises(ValueError, match="does not match the forward input"):
-        spatial_batchnorm_backward(np.ones((2, 4, 4, 3)), cache)
+    with pytest.raises(ValueError, match="dout must have 4 dimensions"):
+        spatial_batchnorm_backward(np.ones((2, 4, 4)), cache)
 
 
 # ---------------------------------------------------------------- group norm
@@ -305,8 +304,8 @@ def test_groupnorm_rejects_bad_input():
     with pytest.raises(ValueError, match="gn_param must be a dict"):
         spatial_groupnorm_forward(x, g, g, 2, None)
     _, cache = spatial_groupnorm_forward(x, g, g, 2, {})
-    with pytest.raises(ValueError, match=r"dout must have shape \(2, 6, 3, 3\)"):
-        spatial_groupnorm_backward(np.ones((2, 6, 3, 2)), cache)
+    with pytest.raises(ValueError, match=r"dout must have 4 dimensions"):
+        spatial_groupnorm_backward(np.ones((2, 6, 3)), cache)
 
 
 # ---------------------------------------------------------------- PyTorch as an optional reference

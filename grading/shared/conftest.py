@@ -48,15 +48,15 @@ def assert_close(mine, expected, rtol, atol, where):
     assert mine.shape == expected.shape, f"{where}: shape {mine.shape}, expected {expected.shape}"
     if mine.size == 0:
         return
-    nan_ok = np.isnan(mine) == np.isnan(expected)
+    flat_mine, flat_expected = mine.ravel(), expected.ravel().astype(mine.dtype)
+    nan_ok = np.isnan(flat_mine) == np.isnan(flat_expected)
     assert nan_ok.all(), f"{where}: NaN at {_index(np.argmin(nan_ok), mine.shape)} where a number was expected"
-    error = np.abs(mine - expected)
-    excess = error - (atol + rtol * np.abs(expected))
-    excess[np.isnan(excess)] = -1
+    error = np.abs(flat_mine - flat_expected)
+    excess = np.where(np.isnan(error), -1.0, error - (atol + rtol * np.abs(flat_expected)))
     worst = int(np.argmax(excess))
-    if excess.flat[worst] > 0:
-        scale = max(float(np.abs(expected).flat[worst]), 1e-300)
-        raise AssertionError(f"{where}: max relative error {float(error.flat[worst]) / scale:.1e} at "
+    if excess[worst] > 0:
+        scale = max(float(np.abs(flat_expected[worst])), 1e-300)
+        raise AssertionError(f"{where}: max relative error {float(error[worst]) / scale:.1e} at "
                              f"{_index(worst, mine.shape)}, tolerance rtol={rtol:g}, atol={atol:g}")
 
 

@@ -157,8 +157,27 @@ class ContainedKernel:
                 job_slot=self.job_slot, level=self.level, readonly=self.readonly, stdout=log, stderr=log)
         self.client = BlockingKernelClient()
         self.client.load_connection_file(connection)
-        self.client.start_channels()
-        self.client.wait_for_ready(timeout=STARTUP_SECONDS)
+        self.client.start_channels(hb=False)  # liveness comes from the process, not heartbeats
+        self._wait_ready()
+
+    def _wait_ready(self):
+        """Until the kernel answers kernel_info (a busy machine may take a while to start it)."""
+        deadline = time.monotonic() + STARTUP_SECONDS
+        msg_id = self.client.kernel_info()
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the kernel ended while starting ({self.process.reason() or 'exited'})")
+            try:
+                reply = self.client.get_shell_msg(timeout=1.0)
+            except queue.Empty:
+                continue
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                while True:  # drop the start-up chatter on iopub
+                    try:
+                        self.client.get_iopub_msg(timeout=0.2)
+                    except queue.Empty:
+                        return
+        raise RuntimeError(f"the kernel did not answer within {STARTUP_SECONDS} s")
 
     def run_cell(self, source, seconds):
         """Execute one cell -> (outputs, error text or None, why the kernel stopped or None)."""
