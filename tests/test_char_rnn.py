@@ -73,9 +73,10 @@ def test_training_beats_unigram_baseline():
     assert bits_per_char(model, val, seq_length=24) < 0.5 * baseline
 
 
-def test_sample_is_reproducible_and_greedy_is_deterministic():
+@pytest.mark.parametrize("cell_type", ["rnn", "lstm"])
+def test_sample_is_reproducible_and_greedy_is_deterministic(cell_type):
     vocab = CharVocab("abc ")
-    model = CharRNN(vocab, hidden_dim=6, cell_type="rnn", seed=1)
+    model = CharRNN(vocab, hidden_dim=6, cell_type=cell_type, seed=1)
     a = model.sample("ab", length=20, temperature=1.0, rng=3)
     assert a.startswith("ab") and len(a) == 22 and set(a) <= set("abc ")
     assert model.sample("ab", length=20, temperature=1.0, rng=3) == a

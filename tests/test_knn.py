@@ -57,15 +57,29 @@ def test_no_loop_distance_of_a_point_to_itself_is_zero():
     assert np.all(np.diag(dists) < 1e-3)
 
 
-@pytest.mark.parametrize("k", [1, 3, 7])
-def test_predictions_match_sklearn(k):
+def _sklearn_predictions(X_train, y_train, X_test, k):
     neighbors = pytest.importorskip("sklearn.neighbors")
+    return neighbors.KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit(X_train, y_train).predict(X_test)
+
+
+# The vote (predict_labels) is checked on distances computed here, so its tests need
+# none of the distance exercises; predict() with each num_loops needs all of them.
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_predict_labels_match_sklearn(k):
     X_train, y_train, X_test, _ = _blobs(1)
     # continuous random data: no two training points at the same distance
     clf = KNearestNeighbor()
     clf.train(X_train, y_train)
-    ref = neighbors.KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit(X_train, y_train)
-    expected = ref.predict(X_test)
+    expected = _sklearn_predictions(X_train, y_train, X_test, k)
+    np.testing.assert_array_equal(clf.predict_labels(cdist(X_test, X_train), k=k), expected)
+
+
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_predict_with_each_distance_version_matches_sklearn(k):
+    X_train, y_train, X_test, _ = _blobs(1)
+    clf = KNearestNeighbor()
+    clf.train(X_train, y_train)
+    expected = _sklearn_predictions(X_train, y_train, X_test, k)
     for num_loops in (0, 1, 2):
         np.testing.assert_array_equal(clf.predict(X_test, k=k, num_loops=num_loops), expected)
 
@@ -111,23 +125,21 @@ def test_tie_rules_with_equal_distances():
     y_train = np.array([3, 1, 1, 3, 0])
     clf = KNearestNeighbor()
     clf.train(X_train, y_train)
-    X_test = np.array([[0.0]])
+    dists = np.abs(X_train.T)  # distances from the test point at 0: (1, 5)
     # k=1: points 0 and 1 are equally near; the smaller index (label 3) wins.
     # k=3: labels 3, 1, 1 -> 1.  k=2 and k=4: tie between labels 1 and 3 -> 1.
-    for num_loops in (0, 1, 2):
-        got = [clf.predict(X_test, k=k, num_loops=num_loops)[0] for k in (1, 2, 3, 4)]
-        assert got == [3, 1, 1, 1]
+    assert [clf.predict_labels(dists, k=k)[0] for k in (1, 2, 3, 4)] == [3, 1, 1, 1]
     # Reversed order 5, -2, 2, -1, 1: now the point at -1 (label 1, index 3)
     # comes before the point at 1 (label 3, index 4), so k=1 answers 1.
     clf.train(X_train[::-1].copy(), y_train[::-1].copy())
-    assert clf.predict(X_test, k=1)[0] == 1
+    assert clf.predict_labels(dists[:, ::-1].copy(), k=1)[0] == 1
     assert clf.predict_labels(np.array([[1.0, 1.0, 1.0, 1.0, 1.0]]), k=1)[0] == 0
 
 
 def test_predict_labels_keeps_label_dtype():
     clf = KNearestNeighbor()
     clf.train(np.eye(3), np.array([0, 2, 1], dtype=np.uint8))
-    pred = clf.predict(np.eye(3))
+    pred = clf.predict_labels(cdist(np.eye(3), np.eye(3)))
     assert pred.dtype == np.uint8
     np.testing.assert_array_equal(pred, [0, 2, 1])
 
@@ -183,9 +195,9 @@ def test_predict_rejects_bad_input(trained):
         clf.predict_labels(np.zeros((3, 5)))
 
 
-def test_predict_accepts_k_equal_to_num_train(trained):
+def test_predict_labels_accepts_k_equal_to_num_train(trained):
     clf, X_train, X_test = trained
     counts = np.bincount(clf.y_train)
-    pred = clf.predict(X_test, k=X_train.shape[0])
+    pred = clf.predict_labels(cdist(X_test, X_train), k=X_train.shape[0])
     # with every point voting, the overall most common label wins everywhere
     assert np.all(pred == np.argmax(counts))

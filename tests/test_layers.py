@@ -78,13 +78,18 @@ def test_affine_rejects_bad_input(rng):
 
 # ---------------------------------------------------------------- relu
 
-def test_relu_by_hand():
+def test_relu_forward_by_hand():
     x = np.array([[-1.0, 0.0, 2.0], [3.0, -0.5, 0.25]])
-    out, cache = relu_forward(x)
+    out, _ = relu_forward(x)
     np.testing.assert_array_equal(out, [[0, 0, 2], [3, 0, 0.25]])
+    assert np.all(x == [[-1.0, 0.0, 2.0], [3.0, -0.5, 0.25]]), "relu_forward changed its input"
+
+
+def test_relu_backward_by_hand():
+    x = np.array([[-1.0, 0.0, 2.0], [3.0, -0.5, 0.25]])
+    _, cache = relu_forward(x)
     dx = relu_backward(np.full_like(x, 2.0), cache)
     np.testing.assert_array_equal(dx, [[0, 0, 2], [2, 0, 2]])  # no gradient at exactly 0
-    assert np.all(x == [[-1.0, 0.0, 2.0], [3.0, -0.5, 0.25]]), "relu_forward changed its input"
 
 
 def test_relu_gradient(rng):
@@ -184,12 +189,17 @@ def test_dropout_seed_controls_the_mask(rng):
 
 def test_dropout_test_mode_and_p_one_are_identity(rng):
     x = rng.standard_normal((5, 6))
-    out, cache = dropout_forward(x, {"p": 0.3, "mode": "test"})
+    out, _ = dropout_forward(x, {"p": 0.3, "mode": "test"})
     np.testing.assert_array_equal(out, x)
-    dout = rng.standard_normal((5, 6))
-    np.testing.assert_array_equal(dropout_backward(dout, cache), dout)
     out, _ = dropout_forward(x, {"p": 1, "mode": "train", "seed": 1})
     np.testing.assert_array_equal(out, x)
+
+
+def test_dropout_backward_is_the_identity_in_test_mode(rng):
+    x = rng.standard_normal((5, 6))
+    _, cache = dropout_forward(x, {"p": 0.3, "mode": "test"})
+    dout = rng.standard_normal((5, 6))
+    np.testing.assert_array_equal(dropout_backward(dout, cache), dout)
 
 
 def test_dropout_backward_masks_like_the_forward(rng):
@@ -213,8 +223,13 @@ def test_dropout_cache_is_a_snapshot():
 
 def test_dropout_keeps_float32():
     x = np.ones((3, 4), dtype=np.float32)
-    out, cache = dropout_forward(x, {"p": np.float64(0.5), "mode": "train", "seed": 0})
+    out, _ = dropout_forward(x, {"p": np.float64(0.5), "mode": "train", "seed": 0})
     assert out.dtype == np.float32
+
+
+def test_dropout_backward_keeps_float32():
+    x = np.ones((3, 4), dtype=np.float32)
+    _, cache = dropout_forward(x, {"p": np.float64(0.5), "mode": "train", "seed": 0})
     assert dropout_backward(np.ones_like(x), cache).dtype == np.float32
 
 

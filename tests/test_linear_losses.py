@@ -72,7 +72,7 @@ def test_softmax_is_stable_for_huge_scores(loss_fn):
     assert np.all(np.isfinite(dW))
 
 
-@pytest.mark.parametrize("naive, fast", [tuple(SVM), tuple(SOFTMAX)])
+@pytest.mark.parametrize("naive, fast", [tuple(SVM), tuple(SOFTMAX)], ids=["svm", "softmax"])  # two questions
 def test_naive_equals_vectorized(naive, fast):
     for seed in range(3):
         W, X, y = _problem(seed, N=37, D=25, C=7)
