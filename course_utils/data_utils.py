@@ -71,12 +71,14 @@ class DatasetError(RuntimeError):
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """Where a registered dataset is; ``n_train``/``n_test`` are None when not counted."""
+    """Where a registered dataset is; ``n_train``/``n_test`` are None when not counted;
+    ``problem`` says why a dataset that is present cannot be used (damaged), else None."""
     name: str
     present: bool
     location: str
     n_train: int | None = None
     n_test: int | None = None
+    problem: str | None = None
 
 
 def data_dir(root=None):
@@ -270,13 +272,40 @@ def _idx_header(path, data, ndim):
 
 
 def _find_fashion_mnist(root=None):
-    """First folder holding all four files, else the first holding some, else None."""
+    """First folder holding all four files undamaged, else the first holding all four,
+    else the first holding some, else None."""
     candidates = [data_dir(root) / FASHION_MNIST_FOLDER, *SYSTEM_FASHION_MNIST_DIRS]
     found = [(sum(_idx_path(c, s) is not None for s in FASHION_MNIST_FILES.values()), c)
              for c in candidates if c.is_dir()]
     complete = [c for n, c in found if n == len(FASHION_MNIST_FILES)]
+    usable = [c for c in complete if _fashion_mnist_damage(c) is None]
     partial = [c for n, c in found if n > 0]
-    return (complete or partial or [None])[0]
+    return (usable or complete or partial or [None])[0]
+
+
+def _fashion_mnist_damage(folder):
+    """Why the Fashion-MNIST files in ``folder`` cannot be used, or None. Cheap: the headers
+    and the sizes they announce (for .gz, gzip's last 4 bytes: the uncompressed size)."""
+    for role, stem in FASHION_MNIST_FILES.items():
+        path = _idx_path(folder, stem)
+        if path is None:
+            return str(_fashion_error(folder / f"{stem}.gz", "missing"))
+        try:
+            shape = read_idx(path, ndim=3 if role.endswith("images") else 1, header_only=True)
+        except DatasetError as exc:
+            return str(exc)
+        expected = 4 + 4 * len(shape) + int(np.prod(shape))
+        size = path.stat().st_size
+        if path.suffix == ".gz":
+            with open(path, "rb") as f:
+                f.seek(max(size - 4, 0))
+                whole = size >= 18 and int.from_bytes(f.read(4), "little") == expected % 2**32
+        else:
+            whole = size == expected
+        if not whole:
+            return str(_fashion_error(path, f"truncated or damaged: its header announces {shape}, "
+                                            "the file does not hold that much"))
+    return None
 
 
 def _read_fashion_mnist(folder):
@@ -337,6 +366,32 @@ def _locate(name, root=None):
     return True, _digits_source()
 
 
+def _cifar10_damage(folder):
+    """Why the CIFAR-10 folder cannot be used, or None. Cheap: every batch is there and is
+    framed like a pickle of protocol 2 or later (first byte PROTO, last byte STOP)."""
+    for name in CIFAR10_FILES:
+        path = folder / name
+        if not path.is_file():
+            return str(_cifar_error(path, "missing"))
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            first = f.read(1)
+            f.seek(max(size - 1, 0))
+            last = f.read(1)
+        if size < 2 or first != b"\x80" or last != b".":
+            return str(_cifar_error(path, "damaged or truncated (not a whole pickled batch)"))
+    return None
+
+
+def _damage(name, location):
+    """Why a present dataset cannot be used, or None."""
+    if name == "cifar10":
+        return _cifar10_damage(location)
+    if name == "fashion_mnist":
+        return _fashion_mnist_damage(location)
+    return None
+
+
 def _counts(name, location):
     """Train/test sizes when cheap to know, else (None, None). Never raises."""
     try:
@@ -360,13 +415,15 @@ def available_datasets(root=None, counts=False):
     result = {}
     for name in DATASETS:
         present, location = _locate(name, root)
-        n_train, n_test = _counts(name, location) if counts and present else (None, None)
-        result[name] = DatasetInfo(name, present, str(location), n_train, n_test)
+        problem = _damage(name, location) if present else None
+        n_train, n_test = _counts(name, location) if counts and present and not problem else (None, None)
+        result[name] = DatasetInfo(name, present, str(location), n_train, n_test, problem)
     return result
 
 
 def resolve_dataset_name(name="auto", root=None):
-    """-> (registry name, reason): ``auto`` follows $COURSE_DATASET, else the first present."""
+    """-> (registry name, reason): ``auto`` follows $COURSE_DATASET, else the first present
+    and undamaged one; the reason names any damaged one it passed over and how to fix it."""
     key = _normalise(name)
     reason = "requested"
     if key == "auto":
@@ -377,8 +434,15 @@ def resolve_dataset_name(name="auto", root=None):
                 raise ValueError(f"{DATASET_ENV}={pinned!r} is not a known dataset; "
                                  f"choose one of {list(DATASETS)}")
         else:
-            key = next(n for n in DATASETS if _locate(n, root)[0])
-            reason = "auto: first present of " + " > ".join(DATASETS)
+            skipped = []
+            for key in DATASETS:
+                present, location = _locate(key, root)
+                problem = _damage(key, location) if present else None
+                if present and not problem:
+                    break
+                if problem:
+                    skipped.append(f"WARNING: {key} passed over, damaged: {problem}")
+            reason = "; ".join(["auto: first usable of " + " > ".join(DATASETS)] + skipped)
     if key not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose 'auto' or one of {list(DATASETS)}")
     return key, reason

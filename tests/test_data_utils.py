@@ -353,3 +353,54 @@ def test_default_validation_size_scales_with_small_sets(data_root):
     data = load_dataset("digits")
     n_split = len(data["y_train"]) + len(data["y_val"])
     assert len(data["y_val"]) == min(1000, n_split // 10) == 143
+
+
+# ------------------------------------------------------- damaged copies are passed over
+
+def test_truncated_fashion_gz_is_damaged_not_present(data_root, capsys):
+    from course_utils.cli import main
+
+    path = write_fashion(data_root / "fashion-mnist") / "train-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:-30])  # the header is intact, the data is cut short
+    info = available_datasets(counts=True)["fashion_mnist"]
+    assert info.present and "train-images-idx3-ubyte.gz: truncated or damaged" in info.problem
+    assert info.n_train is None
+    data = load_dataset(num_validation=10)
+    assert data["name"] == "digits"
+    out = capsys.readouterr().out
+    assert "WARNING: fashion_mnist passed over, damaged: Fashion-MNIST file" in out
+    assert "dataset-fashion-mnist" in out  # the fix
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert next(line for line in out.splitlines() if line.startswith("fashion_mnist")).split()[1] == "damaged"
+    assert "fashion_mnist is damaged, auto passes it over: Fashion-MNIST file" in out
+    assert "auto would pick: digits" in out
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "missing"])
+def test_damaged_cifar_folder_makes_auto_fall_back(data_root, capsys, damage):
+    folder = write_cifar(data_root / "cifar-10-batches-py")
+    write_fashion(data_root / "fashion-mnist")
+    batch = folder / "data_batch_3"
+    if damage == "garbage":
+        batch.write_bytes(b"\0" * 1000)
+    elif damage == "truncated":
+        batch.write_bytes(batch.read_bytes()[:-100])
+    else:
+        batch.unlink()
+    data = load_dataset(num_validation=10)
+    assert data["name"] == "fashion_mnist"
+    out = capsys.readouterr().out
+    assert f"WARNING: cifar10 passed over, damaged: CIFAR-10 file {batch}" in out
+    assert "To fix it run: bash datasets/get_datasets.sh cifar10" in out
+    with pytest.raises(DatasetError, match="data_batch_3"):  # asked for by name, it still says what is wrong
+        load_dataset("cifar10")
+
+
+def test_undamaged_system_copy_beats_truncated_local_copy(data_root, tmp_path, monkeypatch):
+    system = write_fashion(tmp_path / "system", n_train=20)
+    monkeypatch.setattr(data_utils, "SYSTEM_FASHION_MNIST_DIRS", (system,))
+    local = write_fashion(data_root / "fashion-mnist", compress=False)
+    path = local / "t10k-labels-idx1-ubyte"
+    path.write_bytes(path.read_bytes()[:-1])
+    assert load_dataset("fashion_mnist", num_validation=0)["source"] == str(system)

@@ -11,7 +11,8 @@ def main(args):
     info = available_datasets(root=args.root, counts=True)
     header = ("name", "present", "location", "train", "test")
     rows = [header] + [
-        (d.name, "yes" if d.present else "no", d.location, _count(d.n_train), _count(d.n_test))
+        (d.name, "damaged" if d.problem else "yes" if d.present else "no", d.location,
+         _count(d.n_train), _count(d.n_test))
         for d in info.values()
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -19,6 +20,9 @@ def main(args):
     lines.insert(1, "  ".join("-" * w for w in widths))
     print(f"datasets folder: {data_dir(args.root)}")
     print("\n".join(lines))
+    for d in info.values():
+        if d.problem:
+            print(f"\n{d.name} is damaged, auto passes it over: {d.problem}")
     try:
         name, reason = resolve_dataset_name("auto", root=args.root)
         print(f"\nauto would pick: {name} ({reason})")
