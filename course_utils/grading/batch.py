@@ -24,24 +24,12 @@ from course_utils.grading.harness import containment
 from course_utils.grading.harness.containment import ContainmentLimits
 from course_utils.grading.harness.notebook_runner import graded_cells
 from course_utils.grading.manifest import ManifestError
-from course_utils.grading.pipeline import fingerprint, grade_submission, student_name
+from course_utils.grading.pipeline import fingerprint, grade_submission
 from course_utils.grading.runner import run_step
+from course_utils.grading.students import unique_ids
 from course_utils.grading.tests_step import PLUGIN_ENV, pytest_command, read_stream
 
 LEDGER = ".ledger.json"
-
-
-def student_ids(submissions):
-    """{submission path: unique student id}, in the given order."""
-    ids, used = {}, set()
-    for path in submissions:
-        base = student_name(path)
-        name, n = base, 2
-        while name in used:
-            name, n = f"{base}-{n}", n + 1
-        used.add(name)
-        ids[path] = name
-    return ids
 
 
 def calibrate(context, manifest, work, limits):
@@ -84,7 +72,7 @@ def grade_batch(submissions, out, source, assignment, manifest, jobs=1, limits=C
     feedback_dir.mkdir(parents=True, exist_ok=True)
     level = containment.detect_isolation() if level is None else containment.IsolationLevel(level)
     ledger = Ledger(out / LEDGER)
-    ids = student_ids(submissions)
+    ids = unique_ids(submissions)
     records, todo = {}, []
     for path, student in ids.items():
         previous = ledger.unchanged(student, fingerprint(path), results_dir / f"{student}.json")

@@ -32,6 +32,7 @@ from course_utils.grading.harness.worker_client import StudentKit
 from course_utils.grading.notebook_checks import check_notebook
 from course_utils.grading.safezip import UnsafeSubmission, copy_folder, extract_zip, match_files
 from course_utils.grading.scoring import score_questions
+from course_utils.grading.students import student_id
 from course_utils.grading.tests_step import run_tests
 from course_utils.markers import MarkerError, stub_functions
 
@@ -55,15 +56,6 @@ def fingerprint(path):
     return folder_fingerprint(path) if path.is_dir() else sha256(path)
 
 
-def student_name(path):
-    """A file-system-safe student id from the submission's file name."""
-    stem = Path(path).name
-    for suffix in (".zip",):
-        stem = stem[: -len(suffix)] if stem.endswith(suffix) else stem
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem).strip("._")
-    return safe or "submission"
-
-
 def empty_record(student, submission, assignment, manifest, level):
     return {
         "student": student, "submission": Path(submission).name, "assignment": assignment,
@@ -81,7 +73,7 @@ def grade_submission(submission, context, manifest, work, limits=ContainmentLimi
     level); level: the isolation level (default: the best this machine offers)."""
     start = time.monotonic()
     submission = Path(submission)
-    student = student or student_name(submission)
+    student = student or student_id(submission)
     level = containment.detect_isolation() if level is None else containment.IsolationLevel(level)
     record = empty_record(student, submission, context.assignment, manifest, level)
     job = Job(context, manifest, limits, expected_hidden, job_slot, level)

@@ -1,13 +1,15 @@
 """``course-kit grade SUBMISSIONS... --out DIR [-j N] [--timeout S]`` (instructors).
 
 SUBMISSIONS are zips made by ``collect_submission.sh``, folders holding such
-zips, or unpacked submission folders. Writes ``DIR/grades.csv``,
+zips, or unpacked submission folders (holding ``assignments/``, ``course_utils/``
+or notebooks); anything else is an error. Writes ``DIR/grades.csv``,
 ``DIR/results/<student>.json`` (Gradescope's results.json format) and
-``DIR/feedback/<student>.md``. The student id is the zip's file name without
-``.zip``. Re-running skips submissions already graded (same sha256) unless
-``--force``. See ``course_utils/grading`` for the grading model.
+``DIR/feedback/<student>.md``. The student id is the zip's name without
+``_assignmentN_submission.zip`` (``alice_assignment1_submission.zip`` -> ``alice``),
+made unique. The assignment is the one the submissions hold (their notebooks);
+``--assignment`` must agree with them. Re-running skips submissions already graded
+(same sha256) unless ``--force``. See ``course_utils/grading`` for the grading model.
 """
-import re
 import sys
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from pathlib import Path
 def configure(parser):
     parser.add_argument("submissions", nargs="+", help="submission zips, folders of zips, or unpacked submissions")
     parser.add_argument("--out", required=True, help="folder for grades.csv, results/ and feedback/")
-    parser.add_argument("--assignment", help="e.g. assignment1 (default: guessed from the zip names)")
+    parser.add_argument("--assignment", help="e.g. assignment1 (default: the one the submissions hold)")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded in parallel (default: 1)")
     parser.add_argument("--timeout", type=float, default=900,
                         help="wall-time (and CPU-time) limit of each step's process, seconds (default: 900)")
@@ -38,17 +40,20 @@ def configure(parser):
 
 def main(args):
     from course_utils.grading.batch import grade_batch
+    from course_utils.grading.harness import containment
     from course_utils.grading.kit import normalize_assignment, source_root
     from course_utils.grading.manifest import ManifestError, load_manifest
-    from course_utils.grading.harness import containment
+    from course_utils.grading.students import batch_assignment, held_assignments
+    from course_utils.tools.outputs import check_folder, check_parent
 
     source = Path(args.source or source_root()).resolve()
-    submissions = expand(args.submissions)
-    if not submissions:
-        print("course-kit grade: no submissions found in " + " ".join(args.submissions), file=sys.stderr)
-        return 2
     try:
-        assignment = normalize_assignment(args.assignment) if args.assignment else guess_assignment(source, submissions)
+        submissions = expand(args.submissions)
+        check_folder(args.out)
+        if not Path(args.out).exists():
+            check_parent(args.out)
+        requested = normalize_assignment(args.assignment) if args.assignment else None
+        assignment = batch_assignment({p: held_assignments(p, source) for p in submissions}, requested, source)
         manifest = load_manifest(args.manifest or source / "grading" / assignment / "manifest.toml")
         if args.notebooks:
             manifest = manifest.restricted(notebooks=set(args.notebooks))
@@ -84,27 +89,26 @@ def main(args):
 
 
 def expand(paths):
-    """Zip files stay; a folder holding zips becomes its zips; other folders stay (unpacked submissions)."""
+    """Submission zips, each folder of zips as its zips, unpacked submission folders as they are;
+    ValueError for anything else (a missing path, a folder with no submission in it, another file)."""
     found = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             zips = sorted(p for p in path.glob("*.zip") if p.is_file())
+            if not zips and not _looks_unpacked(path):
+                raise ValueError(f"{path} holds no submission zips and is not an unpacked submission (no "
+                                 "assignments/, course_utils/ or notebooks in it): give the zips made by "
+                                 "collect_submission.sh, or the folder that holds them")
             found.extend(zips or [path])
-        elif path.exists():
+        elif path.is_file() and path.suffix.lower() == ".zip":
             found.append(path)
+        elif path.exists():
+            raise ValueError(f"{path} is not a zip: give the zips made by collect_submission.sh")
         else:
-            print(f"course-kit grade: {path} does not exist (skipped)", file=sys.stderr)
+            raise ValueError(f"{path} does not exist: check the path")
     return found
 
 
-def guess_assignment(source, submissions):
-    from course_utils.grading.kit import assignments
-
-    names = {m.group(0) for p in submissions for m in [re.search(r"assignment\d+", Path(p).name)] if m}
-    if len(names) == 1:
-        return names.pop()
-    graded = [a for a in assignments(source) if (source / "grading" / a / "manifest.toml").exists()]
-    if len(graded) == 1:
-        return graded[0]
-    raise ValueError(f"say which assignment with --assignment (manifests exist for {graded})")
+def _looks_unpacked(folder):
+    return (folder / "assignments").is_dir() or (folder / "course_utils").is_dir() or any(folder.glob("*.ipynb"))
