@@ -24,9 +24,12 @@ COMMANDS = {
 
 
 def build_parser():
+    from course_utils import __version__
+
     parser = argparse.ArgumentParser(
         prog="course-kit", description="Course kit for deep learning and computer vision."
     )
+    parser.add_argument("--version", action="version", version=f"course-kit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)

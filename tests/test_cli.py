@@ -2,7 +2,9 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
 
+from course_utils import __version__
 from course_utils.cli import main
 from course_utils.results import RESULTS_MIME, find_results, report_results
 from course_utils.tools.run import format_table
@@ -13,6 +15,12 @@ def test_help_lists_commands(capsys):
     out = capsys.readouterr().out
     for command in ("run", "datasets", "release", "grade"):
         assert command in out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == f"course-kit {__version__}"
 
 
 def test_python_dash_m_matches_console_command():

@@ -14,5 +14,6 @@
 - ``gradebook``, ``results_json``, ``feedback``: the three outputs.
 - ``pipeline``: grade one submission; ``batch``: grade many.
 - ``collect``: the student's submission zip; ``zipout``: deterministic zip writing.
+- ``students``: student ids and the assignment a submission holds.
 - ``autograder``: the Gradescope entry point.
 """
