@@ -59,7 +59,12 @@ def main(argv=None):
     if module is None:
         print(f"course-kit: '{args.command}' is not part of this kit.", file=sys.stderr)
         return 2
-    return int(module.main(args) or 0)
+    try:
+        return int(module.main(args) or 0)
+    except OSError as exc:  # permissions, a full disk, a vanished folder: say which file, no traceback
+        print(f"course-kit {args.command}: {exc}: check that path (it must exist and be writable "
+              "where the command writes)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -23,6 +23,18 @@ def test_version(capsys):
     assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == f"course-kit {__version__}"
 
 
+def test_file_system_errors_are_one_line_not_a_traceback(monkeypatch, capsys):
+    from course_utils.tools import core
+
+    def denied(args):
+        raise PermissionError(13, "Permission denied", "/srv/kit/autograder.zip")
+
+    monkeypatch.setattr(core, "main", denied)
+    assert main(["core"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("course-kit core: [Errno 13] Permission denied: '/srv/kit/autograder.zip': check that path")
+
+
 def test_python_dash_m_matches_console_command():
     proc = subprocess.run([sys.executable, "-m", "course_utils", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "course-kit" in proc.stdout
