@@ -14,6 +14,7 @@ Encoded forms (``{"$": kind, ...}`` for everything JSON lacks)::
     {"$": "tuple", "items": [...]}                                      tuple
     {"$": "dict", "items": [[key, value], ...]}                         dict (key order kept)
     {"$": "float", "repr": "nan" | "inf" | "-inf"}                      non-finite float
+    {"$": "dtype", "str": "<f4"}                                         numpy dtype (np.float32 arrives as np.dtype)
     {"$": "ref", "id": 7, "type": "KNearestNeighbor"}                   object in the worker
 """
 import base64
@@ -91,6 +92,8 @@ def _encode(value, make_ref, depth):
                 "data": base64.b64encode(data).decode("ascii")}
     if isinstance(value, np.generic) and np.dtype(type(value)).kind in _KINDS:
         return {"$": "np", "dtype": value.dtype.str, "data": base64.b64encode(value.tobytes()).decode("ascii")}
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return {"$": "dtype", "str": _dtype_of(np.empty(0, dtype=value)).str}
     if isinstance(value, list):
         return [_encode(v, make_ref, depth + 1) for v in value]
     if isinstance(value, tuple):
@@ -145,6 +148,8 @@ def _decode(raw, depth):
         if text not in ("nan", "inf", "-inf"):
             raise WireError(f"bad non-finite float {text!r}")
         return float(text)
+    if kind == "dtype":
+        return _checked_dtype(raw.get("str"))
     if kind == "ref":
         if not isinstance(raw.get("id"), int) or not isinstance(raw.get("type"), str):
             raise WireError("a ref needs an integer id and a type name")

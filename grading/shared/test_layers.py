@@ -1,5 +1,8 @@
 """Every layer of layers.py against the reference: forward outputs, then gradients
-(the student's forward feeds the student's backward, as in the notebooks)."""
+(the student's forward feeds the student's backward, as in the notebooks).
+Dropout draws its mask from the student's own random source, so it is checked for
+what its docstring states (keep probability p, inverted scaling, the same seed giving
+the same mask, identity in test mode) instead of against the reference's mask."""
 import numpy as np
 import pytest
 from conftest import assert_same, forward_backward
@@ -24,8 +27,6 @@ CASES = {
                       lambda r: (3 + 2 * r.normal(size=(8, 5)), r.normal(size=5), r.normal(size=5), bn())),
     "layernorm": ("layernorm_forward", "layernorm_backward",
                   lambda r: (3 + 2 * r.normal(size=(4, 6)), r.normal(size=6), r.normal(size=6), {"eps": 1e-5})),
-    "dropout": ("dropout_forward", "dropout_backward",
-                lambda r: (r.normal(size=(30, 20)), {"mode": "train", "p": 0.7, "seed": int(r.integers(1000))})),
     "conv_naive": ("conv_forward_naive", "conv_backward_naive",
                    lambda r: (r.normal(size=(2, 3, 7, 6)), r.normal(size=(4, 3, 3, 2)), r.normal(size=4),
                               {"stride": 2, "pad": 1})),
@@ -76,3 +77,30 @@ def test_loss(student, reference, loss, seed):
     r = rng(seed)
     x, y = 3 * r.normal(size=(12, 7)), r.integers(0, 7, 12)
     assert_same(getattr(student("layers"), loss)(x, y), getattr(reference("layers"), loss)(x, y), where=loss)
+
+
+@pytest.mark.parametrize("p", [0.3, 0.75])
+def test_dropout_forward(student, p):
+    layers = student("layers")
+    x = 1.0 + np.random.default_rng(14001).random((200, 100))  # no zeros: a zero output means dropped
+    out, _ = layers.dropout_forward(x, {"mode": "train", "p": p, "seed": 5})
+    kept = out != 0
+    assert abs(kept.mean() - p) < 0.02, f"fraction of units kept {kept.mean():.3f}, expected p = {p}"
+    assert_same(out[kept], x[kept] / p, where="kept units (inverted dropout: x / p)")
+    again, _ = layers.dropout_forward(x, {"mode": "train", "p": p, "seed": 5})
+    assert_same(again, out, rtol=0, atol=0, where="output with the same seed (the same mask)")
+    test_out, _ = layers.dropout_forward(x, {"mode": "test", "p": p})
+    assert_same(test_out, x, rtol=0, atol=0, where="test-mode output (identity)")
+
+
+@pytest.mark.parametrize("p", [0.3, 0.75])
+def test_dropout_backward(student, p):
+    layers = student("layers")
+    r = np.random.default_rng(14002)
+    x, dout = 1.0 + r.random((40, 30)), r.normal(size=(40, 30))
+    out, cache = layers.dropout_forward(x, {"mode": "train", "p": p, "seed": 9})
+    dx = layers.dropout_backward(dout, cache)
+    assert_same(dx, dout * (out != 0) / p, where="dx (the upstream gradient through the same mask, / p)")
+    _, test_cache = layers.dropout_forward(x, {"mode": "test", "p": p})
+    assert_same(layers.dropout_backward(dout, test_cache), dout, where="dx in test mode")
+

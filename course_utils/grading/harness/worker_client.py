@@ -176,6 +176,11 @@ class StudentKit:
         """Proxy of ``course_utils.<name>`` as the student's kit has it."""
         return self.request({"op": "import", "module": name})
 
+    def probe(self, base, kind):
+        """A subclass of the student's class ``base`` (a proxy) with a stand-in method from
+        the worker's PROBES (e.g. "quadratic_loss"); returns a proxy of the new class."""
+        return self.request({"op": "probe", "base": base, "kind": kind})
+
     def close(self):
         if self.process is not None:
             try:

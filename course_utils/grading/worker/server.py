@@ -7,6 +7,7 @@ Requests (``wire`` values; ``target`` is a Ref from an earlier answer)::
     {"op": "setattr", "target": ref, "name": "W", "value": v}       -> None
     {"op": "call", "target": ref, "args": [...], "kwargs": {...}}   -> {"result", "args", "kwargs"}
     {"op": "release", "ids": [3, 4]}                                -> None
+    {"op": "probe", "base": ref, "kind": "quadratic_loss"}          -> Ref to a subclass (see PROBES)
 
 Answers are ``{"ok": value}`` or ``{"error": {"type", "message", "frames"}}`` where
 frames are the student's kit frames of the traceback (file, line, function), never the
@@ -27,6 +28,8 @@ import shutil
 import sys
 import traceback
 from pathlib import Path
+
+import numpy as np
 
 from course_utils.grading import wire
 
@@ -77,6 +80,22 @@ def student_frames(tb, kit):
     return frames[-8:]
 
 
+class QuadraticLoss:
+    """Stand-in ``loss(X_batch, y_batch, reg)`` for a linear classifier's training loop:
+    loss 0.5 * sum(W**2), gradient W, whatever the data. It records (W, X_batch,
+    y_batch, reg) of every call in ``self.recorded``, so a check of ``train`` sees the
+    minibatches and the steps without depending on how they were drawn, or on the
+    student's own loss functions (other questions)."""
+
+    def loss(self, X_batch, y_batch, reg):
+        W = np.array(self.W, dtype=np.float64)
+        self.__dict__.setdefault("recorded", []).append((W.copy(), np.array(X_batch), np.array(y_batch), reg))
+        return 0.5 * float(np.sum(W * W)), W
+
+
+PROBES = {"quadratic_loss": QuadraticLoss}
+
+
 def handle(request, table):
     op = request.get("op")
     if op == "import":
@@ -84,6 +103,12 @@ def handle(request, table):
         if not isinstance(name, str) or not all(part.isidentifier() for part in name.split(".")):
             raise ValueError(f"bad module name {name!r}")
         return importlib.import_module(f"{PACKAGE}.{name}")
+    if op == "probe":
+        base = table.resolve(request.get("base"))
+        kind = PROBES.get(request.get("kind"))
+        if not isinstance(base, type) or kind is None:
+            raise ValueError(f"a probe needs a class and one of {sorted(PROBES)}")
+        return type(f"{kind.__name__}{base.__name__}", (kind, base), {})
     if op == "release":
         for ref_id in request.get("ids", []):
             table.objects.pop(ref_id, None)
