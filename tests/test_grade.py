@@ -205,3 +205,27 @@ def test_grade_reports_bad_manifest(graded, tmp_path):
     proc = grade_cli(graded["submissions"]["reference"], "--out", tmp_path / "out", "--source", graded["source"],
                      "--manifest", manifest, "--quiet")
     assert proc.returncode == 2 and "matches no hidden test" in proc.stderr
+
+
+def test_one_submission_is_one_self_contained_job(graded, tmp_path):
+    """The job a batch runs, as a command a cluster engine could run: spec in, record out."""
+    from course_utils.grading.batch import calibrate
+    from course_utils.grading.harness.containment import ContainmentLimits
+    from course_utils.grading.harness.job import job_spec
+    from course_utils.grading.manifest import load_manifest
+    from course_utils.grading.sandbox import prepare
+
+    source = graded["source"]
+    manifest = load_manifest(source / "grading" / "assignment1" / "manifest.toml")
+    context = prepare(source, "assignment1", tmp_path / "batch", manifest)
+    limits = ContainmentLimits(wall_seconds=60, cpu_seconds=60, memory_mb=1500, test_seconds=8)
+    expected = calibrate(context, manifest, tmp_path / "batch", limits)
+    spec = job_spec(context, manifest, graded["submissions"]["broken_square"], "broken_square", tmp_path / "work",
+                    limits, expected, slot=7, level=None)
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    proc = subprocess.run([sys.executable, "-m", "course_utils.grading.harness.job", str(tmp_path / "spec.json"),
+                           str(tmp_path / "record.json")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    record = json.loads((tmp_path / "record.json").read_text())
+    assert record["student"] == "broken_square" and record["score"] == 4
+    assert record["isolation"]["level"] in ("full", "user-namespace", "rlimits")

@@ -24,7 +24,8 @@ from course_utils.grading.harness import containment
 from course_utils.grading.harness.containment import ContainmentLimits
 from course_utils.grading.harness.notebook_runner import graded_cells
 from course_utils.grading.manifest import ManifestError
-from course_utils.grading.pipeline import fingerprint, grade_submission
+from course_utils.grading.harness.job import job_spec, run_job
+from course_utils.grading.pipeline import fingerprint
 from course_utils.grading.runner import run_step
 from course_utils.grading.students import unique_ids
 from course_utils.grading.tests_step import PLUGIN_ENV, pytest_command, read_stream
@@ -96,8 +97,8 @@ def grade_batch(submissions, out, source, assignment, manifest, jobs=1, limits=C
             def job(path):
                 slot = slots.get()
                 try:
-                    return grade_submission(path, context, manifest, work, limits, expected, keep, ids[path],
-                                            job_slot=slot, level=level)
+                    return run_job(job_spec(context, manifest, path, ids[path], work, limits, expected, slot, level),
+                                   keep=keep)
                 finally:
                     slots.put(slot)
 
