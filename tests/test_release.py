@@ -11,6 +11,7 @@ from toy_kit import REPO, TOY_MODULE, make_toy_source
 
 from course_utils.cli import main
 from course_utils.grading.kit import editable_modules
+from course_utils.grading.manifest import node_matches
 from course_utils.markers import ANSWER_PLACEHOLDER, END, START
 from course_utils.tools.release import render_release, write_release
 
@@ -213,3 +214,21 @@ def test_real_release_public_tests_fail_on_stubs_not_imports(real_release, tmp_p
     out = proc.stdout
     assert proc.returncode == 1 and " failed" in out.splitlines()[-1], out[-3000:]
     assert "ImportError" not in out and "ModuleNotFoundError" not in out, out[-3000:]
+
+
+def test_every_public_pattern_names_released_tests(real_release, tmp_path):
+    """A question's public checks must exist in the kit students get, or validate would say
+    "done" for it on no evidence."""
+    ini = tmp_path / "pytest.ini"
+    ini.write_text("[pytest]\n")
+    env = {**os.environ, "PYTHONPATH": str(real_release), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-c", str(ini), "--rootdir", str(real_release),
+                           "-p", "no:cacheprovider", "-q", "--collect-only", "tests"],
+                          cwd=real_release, capture_output=True, text=True, env=env, timeout=600)
+    ids = [line for line in proc.stdout.splitlines() if "::" in line]
+    unmatched = []
+    for listing in real_release.glob("assignments/*/questions.json"):
+        for question in json.loads(listing.read_text())["questions"]:
+            unmatched += [(question["name"], pattern) for pattern in question["public"]
+                          if not any(node_matches(node, pattern) for node in ids)]
+    assert ids and not unmatched
