@@ -80,3 +80,6 @@ def test_unknown_assignment_and_root_are_errors(student_kit, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "course_utils", "validate", "--root", str(tmp_path)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "is not a course kit" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "course_utils", "validate", "--root",
+                           str(student_kit / "README.md")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "is a file, not a folder" in proc.stderr

@@ -156,7 +156,8 @@ def open_kit(root=None, start="."):
         return find_root(start)
     folder = Path(root).resolve()
     if not folder.is_dir():
-        raise FileNotFoundError(f"--root {root}: there is no such folder; give the folder of your course kit "
+        problem = "is a file, not a folder" if folder.exists() else "there is no such folder"
+        raise FileNotFoundError(f"--root {root}: {problem}; give the folder of your course kit "
                                 "(the one holding course_utils/ and assignments/)")
     if not is_kit(folder):
         raise FileNotFoundError(f"--root {root}: {folder} is not a course kit (it has no course_utils/ and "
