@@ -78,11 +78,11 @@ def kit_with_notebook(root, *sources):
 REPORT = "from course_utils.results import report_results\nreport_results('digits', best_val={}, test={})"
 
 
-def test_run_executes_copy_and_reports(tmp_path, capsys):
+def test_run_executes_copy_and_reports(tmp_path, capfd):
     notebook = kit_with_notebook(tmp_path, REPORT.format(0.75, 0.5))
     source_bytes = notebook.read_bytes()
     code = main(["run", "assignment7", "--root", str(tmp_path), "--out", str(tmp_path / "build")])
-    captured = capsys.readouterr()
+    captured = capfd.readouterr()  # file descriptors: what the kernel process prints too
     assert code == 0
     assert "0.750" in captured.out and "0.500" in captured.out
     assert "without encryption" not in captured.out + captured.err
