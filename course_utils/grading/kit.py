@@ -1,8 +1,10 @@
 """The layout of a kit (the instructor's source or a student release).
 
-Everything here derives from the files themselves, so there is no second list
+What students edit derives from the files themselves, so there is no second list
 to keep in sync: the files a student may edit are the ``course_utils`` modules
-that contain solution markers, plus the assignment's notebooks.
+that contain solution markers, plus the assignment's notebooks; an assignment's
+own modules are those its questions' ``functions`` name. The source's own files
+(what a release or bundle may hold) are what git tracks, or ``KIT_FILES``.
 """
 import glob
 import json
