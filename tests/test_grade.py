@@ -209,11 +209,11 @@ def test_grade_reports_bad_manifest(graded, tmp_path):
 
 def test_one_submission_is_one_self_contained_job(graded, tmp_path):
     """The job a batch runs, as a command a cluster engine could run: spec in, record out."""
-    from course_utils.grading.batch import calibrate
+    from course_utils.grading.harness.batch import calibrate
     from course_utils.grading.harness.containment import ContainmentLimits
     from course_utils.grading.harness.job import job_spec
     from course_utils.grading.manifest import load_manifest
-    from course_utils.grading.sandbox import prepare
+    from course_utils.grading.harness.sandbox import prepare
 
     source = graded["source"]
     manifest = load_manifest(source / "grading" / "assignment1" / "manifest.toml")

@@ -8,12 +8,12 @@ import sys
 import pytest
 from toy_kit import REPO, check_results_schema
 
-from course_utils.grading.batch import calibrate
+from course_utils.grading.harness.batch import calibrate
 from course_utils.grading.collect import write_zip
 from course_utils.grading.kit import assignments, editable_modules, notebooks
 from course_utils.grading.manifest import load_manifest
-from course_utils.grading.runner import StepLimits
-from course_utils.grading.sandbox import prepare
+from course_utils.grading.harness.runner import StepLimits
+from course_utils.grading.harness.sandbox import prepare
 from course_utils.markers import find_regions, region_owners
 from course_utils.tools.release import write_release
 

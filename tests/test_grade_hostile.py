@@ -429,7 +429,7 @@ def test_feedback_and_results_leak_nothing(batch):
 def test_the_attacks_are_live_without_containment(tmp_path):
     """The same attack that scores 0 above takes full marks at the weakest level, which is why
     every record names its level and --require-isolation exists."""
-    from course_utils.grading.batch import grade_batch
+    from course_utils.grading.harness.batch import grade_batch
     from course_utils.grading.manifest import load_manifest
 
     source = make_toy_source(tmp_path / "src")

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from toy_kit import check_results_schema, make_toy_source, toy_submission
 
-from course_utils.grading.autograder import find_submission
+from course_utils.grading.harness.autograder import find_submission
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@ import os
 import sys
 import time
 
-from course_utils.grading.runner import StepLimits, kill_token_processes, run_step
+from course_utils.grading.harness.runner import StepLimits, kill_token_processes, run_step
 
 
 def test_normal_exit_and_output(tmp_path):

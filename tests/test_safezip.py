@@ -4,7 +4,7 @@ import zipfile
 import pytest
 from toy_kit import zip_files
 
-from course_utils.grading.safezip import Limits, UnsafeSubmission, copy_folder, extract_zip, match_files
+from course_utils.grading.harness.safezip import Limits, UnsafeSubmission, copy_folder, extract_zip, match_files
 
 
 def test_extracts_regular_files(tmp_path):

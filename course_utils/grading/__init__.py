@@ -1,24 +1,24 @@
 """Grading machinery shared by ``course-kit release/validate/grade/gradescope`` and
 ``collect_submission.sh``: one small module per concept.
 
+Shared by every side (students' tools, the instructor's, the grader):
+
 - ``kit``: the kit's layout (assignments, notebooks, files students may edit).
-- ``safezip``: unpack a submission zip (or folder) without trusting it.
-- ``runner``: run one step in its own process under CPU, wall-time and memory limits.
 - ``manifest``: questions -> hidden tests, graded cells and points.
-- ``pytest_stream``: pytest plugin streaming each test's outcome (survives crashes).
-- ``tests_step``: run hidden (or public) tests, resuming after a crash or timeout.
 - ``notebook_checks``: was a notebook run top to bottom; its written answers.
-- ``sandbox``: the clean folder a submission is graded in.
-- ``scoring``: outcomes -> points per question.
-- ``gradebook``, ``results_json``, ``feedback``: the three outputs.
-- ``pipeline``: grade one submission; ``batch``: grade many.
 - ``collect``: the student's submission zip; ``zipout``: deterministic zip writing.
 - ``students``: student ids and the assignment a submission holds.
-- ``autograder``: the Gradescope entry point.
 - ``wire``: the plain-data format between the two sides below.
 
-The trust boundary is in the folder layout: ``harness/`` is the trusted side (it never
-runs student code in its own processes: containment, the worker client, the notebook
-runner, one job per submission) and ``worker/`` is the untrusted side (the request loop
-that runs inside the student's sandbox).
+The trust boundary is the folder layout:
+
+- ``harness/``, the trusted side: it never runs student code in its own processes.
+  ``pipeline`` grades one submission (``job``: as a self-contained job), ``batch`` many;
+  ``sandbox`` builds the folders, ``safezip`` unpacks without trusting the zip,
+  ``containment`` starts the processes that run student code, ``worker_client`` and
+  ``notebook_runner`` talk to them, ``runner``/``tests_step``/``pytest_stream`` run the
+  harness's own pytest, ``scoring``, ``gradebook``, ``results_json`` and ``feedback``
+  make the outputs, ``autograder`` is the Gradescope entry point.
+- ``worker/``, the untrusted side: the request loop that runs inside the student's
+  sandbox, next to the student's code.
 """

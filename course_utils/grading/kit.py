@@ -23,7 +23,7 @@ KIT_FILES = (
     "course_utils/**/*.py", "course_utils/**/*.pyx",
     "assignments/assignment*/*.ipynb",
     "datasets/get_datasets.sh", "datasets/README.md",
-    "tests/*.py", "benchmarks/*.py",
+    "tests/*.py", "tests/cs231n_style/*.ipynb", "tests/alt_solutions/*.py", "benchmarks/*.py", "docs/*.md",
     "grading/README.md", "grading/*/manifest.toml", "grading/**/*.py",
     ".ci/run",
 )

@@ -39,7 +39,7 @@ def configure(parser):
 
 
 def main(args):
-    from course_utils.grading.batch import grade_batch
+    from course_utils.grading.harness.batch import grade_batch
     from course_utils.grading.harness import containment
     from course_utils.grading.kit import normalize_assignment, source_root
     from course_utils.grading.manifest import ManifestError, load_manifest

@@ -44,7 +44,7 @@ PY="${{COURSE_KIT_PYTHON:-/autograder/venv/bin/python}}"
 [ -x "$PY" ] || PY=python3
 mkdir -p "$(dirname "$RESULTS")"
 rm -f "$RESULTS"
-cd "$SOURCE" && PYTHONPATH="$SOURCE" "$PY" -m course_utils.grading.autograder \\
+cd "$SOURCE" && PYTHONPATH="$SOURCE" "$PY" -m course_utils.grading.harness.autograder \\
   --source "$SOURCE" --assignment {assignment} --submission "$SUBMISSION" --results "$RESULTS"
 if [ ! -s "$RESULTS" ]; then
   printf '%s\\n' '{{"score": 0, "output": "The autograder crashed before grading this submission; please tell the course staff.", "tests": []}}' > "$RESULTS"

@@ -132,8 +132,8 @@ def _tagged_cells(path):
 
 def run_public_tests(root, questions, timeout):
     """Run the public test files the questions name; {nodeid: Outcome} (ids relative to the kit)."""
-    from course_utils.grading.runner import StepLimits
-    from course_utils.grading.tests_step import install_plugin, run_tests
+    from course_utils.grading.harness.runner import StepLimits
+    from course_utils.grading.harness.tests_step import install_plugin, run_tests
 
     files = sorted({p.split("::", 1)[0] for spec in questions.values() for p in spec["public"]})
     files = [f for f in files if (Path(root) / f).exists()]

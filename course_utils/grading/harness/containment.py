@@ -59,7 +59,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_utils.grading.runner import StepLimits
+from course_utils.grading.harness.runner import StepLimits
 
 JOB_UID_BASE = 61000
 PROBE_UID = JOB_UID_BASE - 1

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from course_utils.grading.harness.containment import ContainmentLimits
 from course_utils.grading.manifest import Manifest, Question
-from course_utils.grading.sandbox import BatchContext
+from course_utils.grading.harness.sandbox import BatchContext
 
 _PATHS = ("source", "release", "reference", "grader", "worker")
 
@@ -39,7 +39,7 @@ def job_spec(context, manifest, submission, student, work, limits, expected_hidd
 def run_job(spec, keep=False):
     """Grade the submission a spec describes; return the record (never raises for the submission).
     keep: leave the job's folders in place for inspection."""
-    from course_utils.grading.pipeline import grade_submission
+    from course_utils.grading.harness.pipeline import grade_submission
 
     ctx = dict(spec["context"])
     for key in _PATHS:

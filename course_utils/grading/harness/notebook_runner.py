@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from course_utils.grading.harness import containment
-from course_utils.grading.tests_step import Outcome
+from course_utils.grading.harness.tests_step import Outcome
 from course_utils.markers import graded_tag
 
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_utils.grading.kit import editable_modules, notebooks
-from course_utils.grading.tests_step import install_plugin
+from course_utils.grading.harness.tests_step import install_plugin
 from course_utils.grading.worker.server import install as install_worker
 
 REFERENCE_PACKAGE = "course_utils_reference"

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_utils.grading.runner import StepLimits, run_step
+from course_utils.grading.harness.runner import StepLimits, run_step
 
 PLUGIN_NAME = "course_kit_stream"
 PLUGIN_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}

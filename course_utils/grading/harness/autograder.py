@@ -41,11 +41,11 @@ def fallback(reason):
 
 
 def run(source, assignment, submission, results, manifest_path=None, timeout=900.0, memory_mb=3072):
-    from course_utils.grading import results_json, sandbox
-    from course_utils.grading.batch import calibrate
+    from course_utils.grading.harness import results_json, sandbox
+    from course_utils.grading.harness.batch import calibrate
     from course_utils.grading.kit import source_root
     from course_utils.grading.manifest import load_manifest
-    from course_utils.grading.pipeline import grade_submission
+    from course_utils.grading.harness.pipeline import grade_submission
     from course_utils.grading.harness.containment import ContainmentLimits
 
     source = Path(source or source_root()).resolve()

@@ -24,17 +24,17 @@ import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from course_utils.grading import sandbox as sandboxes
+from course_utils.grading.harness import sandbox as sandboxes
 from course_utils.grading.harness import containment
 from course_utils.grading.harness.containment import ContainmentLimits
 from course_utils.grading.harness.notebook_runner import run_reference_notebook
 from course_utils.grading.harness.worker_client import StudentKit
 from course_utils.grading.kit import assignment_functions
 from course_utils.grading.notebook_checks import check_notebook
-from course_utils.grading.safezip import UnsafeSubmission, copy_folder, extract_zip, match_files
-from course_utils.grading.scoring import score_questions
+from course_utils.grading.harness.safezip import UnsafeSubmission, copy_folder, extract_zip, match_files
+from course_utils.grading.harness.scoring import score_questions
 from course_utils.grading.students import student_id
-from course_utils.grading.tests_step import run_tests
+from course_utils.grading.harness.tests_step import run_tests
 from course_utils.markers import MarkerError, stub_functions
 
 

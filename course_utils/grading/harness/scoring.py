@@ -6,7 +6,7 @@ rounded to 2 decimals.
 """
 from dataclasses import dataclass, field
 
-from course_utils.grading.tests_step import Outcome
+from course_utils.grading.harness.tests_step import Outcome
 
 
 @dataclass

@@ -18,17 +18,17 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from course_utils.grading import feedback, gradebook, results_json
-from course_utils.grading import sandbox as sandboxes
+from course_utils.grading.harness import feedback, gradebook, results_json
+from course_utils.grading.harness import sandbox as sandboxes
 from course_utils.grading.harness import containment
 from course_utils.grading.harness.containment import ContainmentLimits
 from course_utils.grading.harness.notebook_runner import graded_cells
 from course_utils.grading.manifest import ManifestError
 from course_utils.grading.harness.job import job_spec, run_job
-from course_utils.grading.pipeline import fingerprint
-from course_utils.grading.runner import run_step
+from course_utils.grading.harness.pipeline import fingerprint
+from course_utils.grading.harness.runner import run_step
 from course_utils.grading.students import unique_ids
-from course_utils.grading.tests_step import PLUGIN_ENV, pytest_command, read_stream
+from course_utils.grading.harness.tests_step import PLUGIN_ENV, pytest_command, read_stream
 
 LEDGER = ".ledger.json"
 
