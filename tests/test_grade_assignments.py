@@ -41,6 +41,31 @@ def test_manifest_matches_hidden_tests_and_notebooks(assignment, tmp_path):
             assert function in region_owners(text, find_regions(text, path)), (name, target)
 
 
+# Appended to every released module: make every comparison helper a student could reach say
+# "equal". Stubs plus these patches must still score what the stubs score.
+PATCH_HELPERS = """
+
+def _everything_matches():
+    import sys
+    import numpy as np
+    import numpy.testing
+    np.allclose = lambda *a, **k: True
+    np.isclose = lambda a, b, *r, **k: np.ones(np.broadcast(a, b).shape, dtype=bool)
+    np.array_equal = lambda *a, **k: True
+    numpy.testing.assert_allclose = lambda *a, **k: None
+    numpy.testing.assert_array_equal = lambda *a, **k: None
+    for module in list(sys.modules.values()):
+        if hasattr(module, "rel_error"):
+            module.rel_error = lambda *a, **k: 0.0
+    main = sys.modules.get("__main__")
+    if main is not None:
+        main.rel_error = lambda *a, **k: 0.0
+
+
+_everything_matches()
+"""
+
+
 def break_function(text, function, wrong_line):
     """Insert ``wrong_line`` at the end of ``function``'s solution region."""
     regions = find_regions(text)
@@ -71,6 +96,12 @@ def test_reference_full_release_zero_broken_loses_one_question(assignment, tmp_p
     (broken / path).write_text(break_function((reference / path).read_text(), function, wrong))
     write_zip(reference, files, subs / "reference.zip")
     write_zip(release, files, subs / "untouched_release.zip")
+    patched = tmp_path / "patched"
+    for rel in files:
+        (patched / rel).parent.mkdir(parents=True, exist_ok=True)
+        text = (release / rel).read_bytes()
+        (patched / rel).write_bytes(text + PATCH_HELPERS.encode() if rel.endswith(".py") else text)
+    write_zip(patched, files, subs / "patched_helpers.zip")
     write_zip(broken, files, subs / "broken.zip")
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "course_utils", "grade", str(subs), "--out", str(out),
@@ -84,6 +115,7 @@ def test_reference_full_release_zero_broken_loses_one_question(assignment, tmp_p
     graded = results["reference"]
     assert graded["score"] == full, [t for t in graded["tests"] if t["status"] == "failed"]
     assert results["untouched_release"]["score"] == 0
+    assert results["patched_helpers"]["score"] == 0, [t for t in results["patched_helpers"]["tests"] if t["score"]]
     lost = {t["name"].split(":")[0]: t["max_score"] - t["score"] for t in results["broken"]["tests"]}
     assert {name for name, points in lost.items() if points} == {question}
     assert 0 < lost[question] <= manifest.questions[question].points
