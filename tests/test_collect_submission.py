@@ -10,6 +10,7 @@ import nbformat
 import pytest
 from toy_kit import REPO
 
+from course_utils.grading.collect import export_answers
 from course_utils.grading.kit import notebooks
 from course_utils.tools.release import write_release
 
@@ -122,6 +123,17 @@ def test_writes_zip_with_only_notebooks_and_the_assignments_modules(kit):
     assert new[1:] == ["assignment9_submission.zip"]
     exported = kit / new[0]
     assert exported.suffix == ".pdf" or "Because it is linear." in exported.read_text()
+
+
+def test_exported_answers_say_your_answer_once(kit):
+    folder = kit / "assignments" / "assignment9"
+    run_all(folder / "first.ipynb", answer="Because it is linear.")  # second.ipynb keeps the placeholder
+    exported = export_answers(kit, notebooks(kit, "assignment9"), kit / "assignment9_answers")
+    if exported.suffix == ".pdf":
+        pytest.skip("LaTeX is installed: the export is a PDF")
+    text = exported.read_text()
+    assert text.count("Your answer:") == 2 and "fill this in" not in text
+    assert "Because it is linear." in text and "(not answered)" in text
 
 
 @pytest.mark.parametrize("problem, expected", [

@@ -89,7 +89,7 @@ def graded(tmp_path_factory):
 
 def scores(graded, student):
     return {t["name"].split(":")[0]: t["score"] for t in graded["results"][student]["tests"]
-            if not t["name"].startswith("written answers")}
+            if "written" not in t.get("tags", [])}
 
 
 def outputs(graded, student):
@@ -159,7 +159,9 @@ def test_refused_zips_get_zero_with_a_reason(graded):
     for name, words in (("corrupt_zip", "not a readable zip"), ("zip_slip", "points outside")):
         result = graded["results"][name]
         assert result["score"] == 0 and words in result["output"], result["output"]
-        assert sum(t["max_score"] for t in result["tests"]) == 10  # same maximum for everyone
+        assert sum(t["max_score"] for t in result["tests"]) == 12  # same maximum for everyone: 10 + 2 written
+        [written] = [t for t in result["tests"] if "written" in t.get("tags", [])]
+        assert (written["score"], written["status"]) == (0, "failed") and written["output"].startswith("unanswered")
 
 
 def test_results_json_schema(graded):
@@ -171,15 +173,19 @@ def test_grades_csv_schema(graded):
     with open(graded["out"] / "grades.csv", newline="") as handle:
         rows = list(csv.reader(handle))
     header, body = rows[0], rows[1:]
-    assert header == ["student", "double", "square", "total", "max_total", "isolation", "error"]
+    assert header == ["student", "double", "square", "total", "max_total", "why", "written_total", "written_max",
+                      "combined_total", "combined_max", "isolation", "error"]
     assert sorted(r[0] for r in body) == sorted(graded["submissions"])
-    for row in body:
-        values = [float(v) for v in row[1:-2]]
-        assert abs(sum(values[:-2]) - values[-2]) < 1e-6 and values[-1] == 10
-        assert row[-2] == "full"  # CI grades as root: the full isolation level
-    by_student = {r[0]: r for r in body}
-    assert by_student["reference"][1:6] == ["4", "6", "10", "10", "full"]
-    assert by_student["corrupt_zip"][-1].startswith("submission refused")
+    by_student = {r[0]: dict(zip(header, r)) for r in body}
+    for row in by_student.values():
+        assert abs(float(row["double"]) + float(row["square"]) - float(row["total"])) < 1e-6
+        assert (row["max_total"], row["written_max"], row["combined_max"]) == ("10", "2", "12")
+        assert row["isolation"] == "full"  # CI grades as root: the full isolation level
+    reference = by_student["reference"]
+    assert [reference[c] for c in ("double", "square", "total", "max_total")] == ["4", "6", "10", "10"]
+    assert reference["why"] == reference["written_total"] == reference["combined_total"] == ""  # waits for a TA
+    assert by_student["corrupt_zip"]["error"].startswith("submission refused")
+    assert by_student["corrupt_zip"]["why"] == "unanswered" and by_student["corrupt_zip"]["combined_total"] == "0"
 
 
 def test_feedback_is_readable(graded):

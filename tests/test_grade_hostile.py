@@ -363,7 +363,7 @@ def test_honest_submission_keeps_full_marks(batch):
 def test_attack_scores_what_the_stub_scores(batch, attack):
     result = batch["results"][attack]
     assert result["score"] == 0, "\n".join(t["output"] for t in result["tests"])
-    failures = [t["output"] for t in result["tests"] if t["status"] == "failed"]
+    failures = [t["output"] for t in result["tests"] if t["status"] == "failed" and "written" not in t.get("tags", [])]
     assert failures and all("FAIL" in text for text in failures)  # a reason for every lost question
 
 

@@ -58,7 +58,7 @@ def test_grades_an_uploaded_zip(bundle, tmp_path):
     folder.mkdir()
     toy_submission(folder / "assignment1_submission.zip")
     data = run_autograder(bundle, folder)
-    assert data["score"] == 10 and len(data["tests"]) == 3  # 2 questions, written answers
+    assert data["score"] == 10 and len(data["tests"]) == 3  # 2 questions, 1 written answer
     assert data["extra_data"]["course_kit"]["isolation"]["level"] == "full"  # root: student code drops its uid
 
 

@@ -4,6 +4,7 @@ from course_utils.grading.kit import normalize_assignment
 from course_utils.grading.manifest import ManifestError, manifest_from_dict, node_matches
 
 QUESTION = {"title": "Q", "points": 2, "hidden": ["test_a.py::test_x*"], "cells": ["graded:nb.q"]}
+ANSWER = {"title": "Why?", "points": 2, "notebook": "nb", "question": 1}
 
 
 def test_valid_manifest_and_public_view():
@@ -15,6 +16,38 @@ def test_valid_manifest_and_public_view():
     assert [q["name"] for q in public] == ["b", "a"] and all("hidden" not in q for q in public)
     restricted = manifest.restricted(notebooks=set())
     assert restricted.questions["b"].cells == [] and restricted.questions["b"].hidden == QUESTION["hidden"]
+
+
+def test_written_answers_in_the_manifest_and_its_public_view():
+    manifest = manifest_from_dict({"assignment": "assignment1", "questions": {"q": QUESTION},
+                                   "answers": {"nb_inline2": {**ANSWER, "question": 2}, "nb_inline1": ANSWER}})
+    assert list(manifest.answers) == ["nb_inline2", "nb_inline1"]
+    assert manifest.max_points == 2 and manifest.written_points == 4
+    assert manifest.public()["answers"][1] == {"name": "nb_inline1", "title": "Why?", "points": 2.0,
+                                               "notebook": "nb", "question": 1}
+    assert manifest.restricted(notebooks=set()).answers == manifest.answers  # written answers cost no run
+
+
+@pytest.mark.parametrize("answer, match", [
+    ({**ANSWER, "points": -1}, r"\[answers.a\] needs points > 0"),
+    ({**ANSWER, "question": 0}, r"\[answers.a\] needs question = the inline question's number"),
+    ({**ANSWER, "question": "1"}, r"needs question = "),
+    ({**ANSWER, "notebook": "nb.ipynb"}, r"needs notebook = the notebook's stem"),
+    ({k: v for k, v in ANSWER.items() if k != "notebook"}, r"needs notebook = "),
+    ({**ANSWER, "cells": []}, r"\[answers.a\] has unknown key\(s\) \['cells'\]"),
+])
+def test_bad_written_answers_say_what_is_wrong(answer, match):
+    with pytest.raises(ManifestError, match=match):
+        manifest_from_dict({"assignment": "assignment1", "questions": {"q": QUESTION}, "answers": {"a": answer}},
+                           "m.toml")
+
+
+def test_written_answers_are_unique():
+    with pytest.raises(ManifestError, match=r"\[answers.b\]: nb question 1 is already \[answers.a\]"):
+        manifest_from_dict({"assignment": "assignment1", "questions": {"q": QUESTION},
+                            "answers": {"a": ANSWER, "b": ANSWER}})
+    with pytest.raises(ManifestError, match=r"\[answers.q\]: the name is already a \[questions.q\]"):
+        manifest_from_dict({"assignment": "assignment1", "questions": {"q": QUESTION}, "answers": {"q": ANSWER}})
 
 
 @pytest.mark.parametrize("data, match", [

@@ -1,5 +1,6 @@
 """A tiny instructor source for the tooling tests: two student functions, one
-notebook with graded cells and an inline question, a manifest and hidden tests.
+notebook with graded cells and an inline question, a manifest (two questions and
+the written answer) and hidden tests.
 
 Small enough that releasing and grading it takes seconds, shaped exactly like
 the real kit (course_utils/, assignments/assignmentN/, grading/assignmentN/).
@@ -88,6 +89,12 @@ functions = ["course_utils/toy.py::square"]
 hidden = ["test_toy.py::test_square*"]
 cells = ["graded:toy.square"]
 public = ["tests/test_toy.py::test_square*"]
+
+[answers.why]
+title = "Why doubling works"
+points = 2
+notebook = "toy"
+question = 1
 '''
 
 README = """# Toy kit

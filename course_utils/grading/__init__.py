@@ -18,7 +18,8 @@ The trust boundary is the folder layout:
   ``containment`` starts the processes that run student code, ``worker_client`` and
   ``notebook_runner`` talk to them, ``runner``/``tests_step``/``pytest_stream`` run the
   harness's own pytest, ``scoring``, ``gradebook``, ``results_json`` and ``feedback``
-  make the outputs, ``autograder`` is the Gradescope entry point.
+  make the outputs, ``written`` follows the written answers and ``hand_scores`` merges a
+  TA's scores of them, ``autograder`` is the Gradescope entry point.
 - ``worker/``, the untrusted side: the request loop that runs inside the student's
   sandbox, next to the student's code.
 """

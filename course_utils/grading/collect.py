@@ -25,7 +25,7 @@ from course_utils.grading.kit import (assignment_at, assignment_functions, assig
                                       required_notebooks)
 from course_utils.grading.notebook_checks import check_notebook
 from course_utils.grading.zipout import add_entry
-from course_utils.markers import MarkerError, stub_functions
+from course_utils.markers import MarkerError, is_placeholder_answer, stub_functions
 
 
 def pick_assignment(root, requested, cwd):
@@ -125,8 +125,9 @@ def export_answers(root, required, stem):
         if report.answers:
             cells.append(nbformat.v4.new_markdown_cell(f"# {Path(rel).stem}"))
             for question, answer in report.answers:
+                given = "*(not answered)*" if is_placeholder_answer(answer) else answer
                 cells.append(nbformat.v4.new_markdown_cell(question))
-                cells.append(nbformat.v4.new_markdown_cell(f"**Your answer:** {answer}"))
+                cells.append(nbformat.v4.new_markdown_cell(f"**Your answer:**\n\n{given}"))
     if not cells:
         return None
     nb = nbformat.v4.new_notebook(cells=cells)

@@ -13,9 +13,18 @@
     cells = ["graded:knn.distances_no_loops"]      # graded reference-notebook cells (tags)
     public = ["tests/test_k_nearest_neighbor.py::*no_loops*"]   # students' own checks (validate)
 
+    [answers.knn_inline1]
+    title = "k-NN: bright rows and columns of the distance matrix"
+    points = 2
+    notebook = "knn"        # a notebook of the assignment (its stem)
+    question = 1            # its first inline question (answer region), counted from the top
+
 A question's checks are its matching hidden tests plus its graded cells; its
 score is ``points * passed / checks``. ``functions`` name the student regions
 of the question (``path::qualified.name``), used to tell "not started" apart.
+An ``answers`` entry is a written answer, scored by hand (``course-kit answers``);
+that the notebook exists and has that many inline questions is checked against
+the source when grading (``grading.harness.written.check_answers``).
 """
 import tomllib
 from dataclasses import dataclass, field
@@ -23,7 +32,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 _QUESTION_KEYS = {"title", "points", "functions", "hidden", "cells", "public"}
-_TOP_KEYS = {"assignment", "shared_tests", "questions"}
+_ANSWER_KEYS = {"title", "points", "notebook", "question"}
+_TOP_KEYS = {"assignment", "shared_tests", "questions", "answers"}
 # Points for "the notebook was run top to bottom" are not offered: a stored execution_count
 # proves nothing (anyone can write 1..n into a notebook file), and re-running every
 # student's notebook to check would cost as much as the course's whole compute.
@@ -53,15 +63,32 @@ class Question:
 
 
 @dataclass
+class Answer:
+    """A written answer: the ``question``-th inline question (1-based) of ``notebook`` (a stem)."""
+    name: str
+    title: str
+    points: float
+    notebook: str
+    question: int
+
+
+@dataclass
 class Manifest:
     assignment: str
     questions: dict
     path: Path = None
     shared_tests: list = field(default_factory=list)
+    answers: dict = field(default_factory=dict)
 
     @property
     def max_points(self):
+        """Points of the auto-graded questions."""
         return sum(q.points for q in self.questions.values())
+
+    @property
+    def written_points(self):
+        """Points of the written answers (scored by hand)."""
+        return sum(a.points for a in self.answers.values())
 
     def cell_notebooks(self):
         """Notebook stems whose graded cells the manifest uses, sorted."""
@@ -76,7 +103,7 @@ class Manifest:
             cells = [t for t in q.cells if notebooks is None or tag_notebook(t) in notebooks]
             if q.hidden or cells:
                 kept[name] = Question(q.name, q.title, q.points, list(q.functions), list(q.hidden), cells, list(q.public))
-        return Manifest(self.assignment, kept, self.path, list(self.shared_tests))
+        return Manifest(self.assignment, kept, self.path, list(self.shared_tests), dict(self.answers))
 
     def public(self):
         """What students may see (written to the release as questions.json), in manifest order."""
@@ -85,6 +112,10 @@ class Manifest:
                 {"name": name, "title": q.title, "points": q.points, "functions": q.functions,
                  "cells": q.cells, "public": q.public}
                 for name, q in self.questions.items()
+            ],
+            "answers": [
+                {"name": name, "title": a.title, "points": a.points, "notebook": a.notebook, "question": a.question}
+                for name, a in self.answers.items()
             ],
         }
 
@@ -126,9 +157,7 @@ def manifest_from_dict(data, path=None):
         unknown = set(spec) - _QUESTION_KEYS
         if unknown:
             raise ManifestError(f"{where}: [questions.{name}] has unknown key(s) {sorted(unknown)}")
-        points = spec.get("points")
-        if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
-            raise ManifestError(f"{where}: [questions.{name}] needs points > 0, got {points!r}")
+        points = _points(spec, f"{where}: [questions.{name}]")
         lists = {}
         for key in ("functions", "hidden", "cells", "public"):
             value = spec.get(key, [])
@@ -140,10 +169,47 @@ def manifest_from_dict(data, path=None):
         bad = [t for t in lists["cells"] if not t.startswith("graded:") or "." not in t]
         if bad:
             raise ManifestError(f"{where}: [questions.{name}] cells must be tags 'graded:<notebook>.<name>', got {bad}")
-        questions[name] = Question(name, spec.get("title", name), float(points), **lists)
+        questions[name] = Question(name, spec.get("title", name), points, **lists)
     if not questions:
         raise ManifestError(f"{where}: no [questions.*] tables")
     shared = data.get("shared_tests", [])
     if not isinstance(shared, list) or not all(isinstance(n, str) and "/" not in n for n in shared):
         raise ManifestError(f"{where}: shared_tests must be a list of file names in grading/shared/")
-    return Manifest(data["assignment"], questions, path, shared)
+    return Manifest(data["assignment"], questions, path, shared, _answers(data.get("answers", {}), questions, where))
+
+
+def _points(spec, table):
+    points = spec.get("points")
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
+        raise ManifestError(f"{table} needs points > 0, got {points!r}")
+    return float(points)
+
+
+def _answers(data, questions, where):
+    """The ``[answers.*]`` tables as {name: Answer}; one entry per inline question at most."""
+    if not isinstance(data, dict):
+        raise ManifestError(f"{where}: 'answers' must be tables [answers.<name>]")
+    found, taken = {}, {}
+    for name, spec in data.items():
+        table = f"{where}: [answers.{name}]"
+        if not isinstance(spec, dict):
+            raise ManifestError(f"{table} must be a table")
+        if name in questions:
+            raise ManifestError(f"{table}: the name is already a [questions.{name}]; give the answer another name")
+        unknown = set(spec) - _ANSWER_KEYS
+        if unknown:
+            raise ManifestError(f"{table} has unknown key(s) {sorted(unknown)}; expected {sorted(_ANSWER_KEYS)}")
+        notebook, number = spec.get("notebook"), spec.get("question")
+        if not isinstance(notebook, str) or not notebook or "/" in notebook or notebook.endswith(".ipynb"):
+            raise ManifestError(f"{table} needs notebook = the notebook's stem, such as \"knn\", got {notebook!r}")
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise ManifestError(f"{table} needs question = the inline question's number in its notebook "
+                                f"(1 for the first), got {number!r}")
+        if (notebook, number) in taken:
+            raise ManifestError(f"{table}: {notebook} question {number} is already [answers.{taken[notebook, number]}]")
+        taken[notebook, number] = name
+        title = spec.get("title", name)
+        if not isinstance(title, str):
+            raise ManifestError(f"{table} title must be a string")
+        found[name] = Answer(name, title, _points(spec, table), notebook, number)
+    return found

@@ -6,7 +6,8 @@ Every output comes from the harness's own records, kept in ``<out>/.ledger.json`
 (written only here, never visible to student code): a submission is skipped as
 "already graded" only when the ledger holds a record for the same submission hash
 AND its results file is still the one the ledger wrote; ``grades.csv`` is rebuilt
-from the ledger, never from files in the output folder.
+from the ledger, never from files in the output folder. A submission graded again
+keeps the TA's scores of the written answers it did not change (``written.carry_scores``).
 """
 import hashlib
 import json
@@ -18,7 +19,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from course_utils.grading.harness import feedback, gradebook, results_json
+from course_utils.grading.harness import feedback, gradebook, results_json, written
 from course_utils.grading.harness import sandbox as sandboxes
 from course_utils.grading.harness import containment
 from course_utils.grading.harness.containment import ContainmentLimits
@@ -34,7 +35,9 @@ LEDGER = ".ledger.json"
 
 
 def calibrate(context, manifest, work, limits):
-    """Hidden test ids of the reference solution; check that the manifest's patterns and tags exist."""
+    """Hidden test ids of the reference solution; check that the manifest's patterns, tags and
+    inline questions exist."""
+    written.check_answers(manifest, context.source, context.assignment)
     expected = []
     if any(q.hidden for q in manifest.questions.values()):
         box = sandboxes.build(context, {}, Path(work) / "calibration")
@@ -107,9 +110,10 @@ def grade_batch(submissions, out, source, assignment, manifest, jobs=1, limits=C
                 futures = {pool.submit(job, path): path for path in todo}
                 for future in as_completed(futures):
                     record = future.result()
-                    results = results_json.write(record, results_dir / f"{record['student']}.json")
-                    feedback.write(record, feedback_dir / f"{record['student']}.md")
-                    ledger.store(record, results)
+                    previous = ledger.record(record["student"])
+                    if previous:
+                        written.carry_scores(previous, record)
+                    write_outputs(record, out, ledger)
                     records[record["student"]] = record
                     bar.set_postfix_str(f"{record['student']}: {record['score']:g}/{record['max_score']:g}")
                     bar.update(1)
@@ -119,6 +123,13 @@ def grade_batch(submissions, out, source, assignment, manifest, jobs=1, limits=C
             shutil.rmtree(work, ignore_errors=True)
     gradebook.write(ledger.records(), out / "grades.csv")
     return records
+
+
+def write_outputs(record, out, ledger):
+    """A record's results file and feedback page in ``out``, and its ledger entry."""
+    results = results_json.write(record, Path(out) / "results" / f"{record['student']}.json")
+    feedback.write(record, Path(out) / "feedback" / f"{record['student']}.md")
+    ledger.store(record, results)
 
 
 class Ledger:
@@ -141,6 +152,11 @@ class Ledger:
         if not results_path.is_file() or _file_sha256(results_path) != entry.get("results_sha256"):
             return None
         return entry["record"]
+
+    def record(self, student):
+        """The stored record of ``student``, or None."""
+        entry = self.entries.get(student)
+        return entry.get("record") if isinstance(entry, dict) else None
 
     def store(self, record, results_path):
         self.entries[record["student"]] = {"record": record, "results_sha256": _file_sha256(results_path)}

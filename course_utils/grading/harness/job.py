@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from course_utils.grading.harness.containment import ContainmentLimits
-from course_utils.grading.manifest import Manifest, Question
+from course_utils.grading.manifest import Answer, Manifest, Question
 from course_utils.grading.harness.sandbox import BatchContext
 
 _PATHS = ("source", "release", "reference", "grader", "worker")
@@ -29,7 +29,8 @@ def job_spec(context, manifest, submission, student, work, limits, expected_hidd
         ctx[key] = str(ctx[key])
     ctx["hidden"] = [str(p) for p in ctx["hidden"]]
     questions = {name: dataclasses.asdict(q) for name, q in manifest.questions.items()}
-    manifest_data = {"assignment": manifest.assignment, "questions": questions,
+    answers = {name: dataclasses.asdict(a) for name, a in manifest.answers.items()}
+    manifest_data = {"assignment": manifest.assignment, "questions": questions, "answers": answers,
                      "path": str(manifest.path) if manifest.path else None, "shared_tests": list(manifest.shared_tests)}
     return {"context": ctx, "manifest": manifest_data, "submission": str(submission), "student": student,
             "work": str(work), "limits": dataclasses.asdict(limits), "expected_hidden": list(expected_hidden),
@@ -48,7 +49,8 @@ def run_job(spec, keep=False):
     context = BatchContext(**ctx)
     data = spec["manifest"]
     manifest = Manifest(data["assignment"], {name: Question(**q) for name, q in data["questions"].items()},
-                        data["path"], list(data["shared_tests"]))
+                        data["path"], list(data["shared_tests"]),
+                        {name: Answer(**a) for name, a in data["answers"].items()})
     return grade_submission(spec["submission"], context, manifest, spec["work"],
                             ContainmentLimits(**spec["limits"]), tuple(spec["expected_hidden"]),
                             keep=keep, student=spec["student"], job_slot=spec["slot"], level=spec["level"])

@@ -7,7 +7,7 @@
 3. Hidden tests in a harness process whose calls into student code go to a
    contained worker; then each reference notebook the manifest uses, run cell by
    cell in a contained kernel and compared here; then the checks of the student's
-   own notebooks (read as data).
+   own notebooks (read as data), whose written answers wait for a TA (``written``).
 4. Score per the manifest; check the original's fingerprint again.
 
 Any failure, including the grader's own, ends as a record with zero points
@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from course_utils.grading.harness import sandbox as sandboxes
-from course_utils.grading.harness import containment
+from course_utils.grading.harness import containment, written
 from course_utils.grading.harness.containment import ContainmentLimits
 from course_utils.grading.harness.notebook_runner import run_reference_notebook
 from course_utils.grading.harness.worker_client import StudentKit
@@ -61,7 +61,7 @@ def empty_record(student, submission, assignment, manifest, level):
     return {
         "student": student, "submission": Path(submission).name, "assignment": assignment,
         "sha256": None, "error": None, "items": [], "notes": [], "missing": [],
-        "answers": {}, "stubs": {}, "score": 0.0, "max_score": manifest.max_points, "seconds": 0.0,
+        "answers": {}, "written": {}, "stubs": {}, "score": 0.0, "max_score": manifest.max_points, "seconds": 0.0,
         "isolation": {"level": str(level), "description": level.description},
     }
 
@@ -95,6 +95,7 @@ def grade_submission(submission, context, manifest, work, limits=ContainmentLimi
             shutil.rmtree(work, ignore_errors=True)
     if record["error"]:
         record["items"] = [asdict(item) for item in _zero_items(job.manifest, context, record["error"])]
+    record["written"] = written.entries(job.manifest, record["answers"])
     record["score"] = round(sum(item["score"] for item in record["items"]), 2)
     record["max_score"] = round(sum(item["max_score"] for item in record["items"]), 2)
     record["seconds"] = round(time.monotonic() - start, 1)

@@ -5,10 +5,15 @@ Top level: ``score``, ``output`` (summary), ``output_format``, ``visibility``,
 student id, the submission's sha256 and the isolation level: never grader paths,
 notes or tracebacks). One test per question: ``name``, ``score``, ``max_score``,
 ``status`` (passed|failed), ``output`` (the checks and the messages a student can
-act on), ``visibility``.
+act on), ``visibility``. Then one test per written answer, tagged ``written``: 0
+points and ``failed`` while it is "to be graded by hand" or "unanswered" (the
+output says which), the TA's points and comment once scored. ``score`` is the
+auto-graded points plus the written points scored so far.
 """
 import json
 from pathlib import Path
+
+from course_utils.grading.harness import written
 
 VISIBILITY = "visible"
 
@@ -29,12 +34,10 @@ def build(record):
             "output": "\n".join(lines),
             "visibility": VISIBILITY,
         })
-    for notebook, pairs in record.get("answers", {}).items():
-        text = "\n\n".join(f"Q: {q}\nA: {a}" for q, a in pairs)
-        tests.append({"name": f"written answers in {notebook} (graded by hand)", "score": 0.0,
-                      "max_score": 0.0, "status": "passed", "output": text[:20000], "visibility": VISIBILITY})
+    for name, entry in record.get("written", {}).items():
+        tests.append(written_test(name, entry, written.student_answer(record.get("answers", {}), entry)))
     return {
-        "score": record["score"],
+        "score": round(record["score"] + written.totals(record)[0], 2),
         "execution_time": int(record.get("seconds") or 0),
         "output": summary(record),
         "output_format": "text",
@@ -46,8 +49,32 @@ def build(record):
     }
 
 
+def written_test(name, entry, answer):
+    """The results.json test of one written answer."""
+    state, points = written.status(entry), entry["max_score"]
+    if state == written.SCORED:
+        lines = [f"scored by hand: {entry['score']:g} / {points:g}"] + ([entry["comment"]] if entry["comment"] else [])
+    elif state == written.TO_GRADE:
+        lines = [f"to be graded by hand ({points:g} points): the score appears here once a TA has graded it"]
+    else:
+        lines = [f"unanswered: inline question {entry['question']} of {entry['notebook']}.ipynb holds no answer "
+                 "between its answer markers"]
+    if answer:
+        lines += ["", "Your answer:", answer[:5000]]
+    return {"name": f"{name}: {entry['title']}" if entry["title"] != name else name,
+            "score": entry["score"] if state == written.SCORED else 0.0, "max_score": points,
+            "status": "passed" if state == written.SCORED and entry["score"] >= points else "failed",
+            "output": "\n".join(lines), "visibility": VISIBILITY, "tags": ["written"]}
+
+
 def summary(record):
-    lines = [f"{record['assignment']}: {record['score']:g} / {record['max_score']:g} points"]
+    lines = [f"{record['assignment']}: {record['score']:g} / {record['max_score']:g} points"
+             + (" (auto-graded)" if record.get("written") else "")]
+    if record.get("written"):
+        given, possible, complete = written.totals(record)
+        waiting = sum(written.status(e) == written.TO_GRADE for e in record["written"].values())
+        lines.append(f"written answers: {given:g} / {possible:g} points"
+                     + ("" if complete else f" so far, {waiting} to be graded by hand"))
     if record.get("isolation"):
         lines.append(f"student code ran at isolation level {record['isolation']['level']}: "
                      f"{record['isolation']['description']}")
