@@ -17,6 +17,7 @@ COMMANDS = {
     "release": ("release", "write the student release of the kit (instructors)"),
     "validate": ("validate", "check your work on an assignment, one row per question (students)"),
     "grade": ("grade", "grade a folder of submission zips (instructors)"),
+    "answers": ("answers", "export the written answers question by question, import a TA's scores (instructors)"),
     "gradescope": ("gradescope", "build a Gradescope autograder bundle (instructors)"),
     "stability": ("stability", "re-run notebooks with other BLAS threads and perturbed weights; "
                                "graded outputs must not change (instructors, CI)"),

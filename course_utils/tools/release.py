@@ -8,7 +8,7 @@ never among them. Of those files, what goes in:
 - top-level files (README.md without its instructor-only blocks, requirements.txt,
   setup.py, pyproject.toml, collect_submission.sh, .gitignore);
 - ``course_utils/``: solution regions become ``pass`` stubs; the instructor-only
-  subcommands (release, grade, gradescope) are left out;
+  subcommands (release, grade, answers, gradescope) are left out;
 - ``assignments/assignmentN/``: notebooks with stubs, answer placeholders and no
   outputs, plus ``questions.json``: the notebooks a submission needs (read by
   collect_submission.sh) and the public part of the grading manifest (read by
@@ -34,6 +34,7 @@ INCLUDED_DIRS = ("course_utils", "assignments", "datasets", "tests", "benchmarks
 INSTRUCTOR_ONLY = {
     "course_utils/tools/release.py",
     "course_utils/tools/grade.py",
+    "course_utils/tools/answers.py",
     "course_utils/tools/gradescope.py",
 }
 DATASET_FILES = (".sh", ".md", ".py", ".txt")
