@@ -104,6 +104,7 @@ def plant_generated_files(source):
         "assignment1_answers.pdf": b"%PDF", "assignment1_submission.zip": b"PK",
         "build/assignment1/toy.ipynb": b"{}", "grades/grades.csv": b"student,total",
         "grades/results/alice.json": b"{}", "grades/feedback/alice.md": b"# alice",
+        "answers/why.html": b"reference answers", "answers/scores.csv": b"student,question,points,comment",
         "course_utils/__pycache__/toy.cpython-311.pyc": b"\0", "tests/__pycache__/test_toy.cpython-311.pyc": b"\0",
         ".pytest_cache/v/cache/lastfailed": b"{}", ".venv/bin/python": b"",
         "assignments/assignment1/.ipynb_checkpoints/toy-checkpoint.ipynb": b"{}",
