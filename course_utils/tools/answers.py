@@ -136,8 +136,8 @@ def write_pages(out, assignment, manifest, reference, students):
         given = [(s, written[name], problem) for s, (written, problem) in students.items()]
         answered = sum(entry["answered"] for _, entry, _ in given)
         links = ['<a href="index.html">all questions</a>']
-        links += [f'<a href="{names[i]}.html">{label}</a>' for i, label in ((index - 1, "previous"), (index + 1, "next"))
-                  if 0 <= i < len(names)]
+        neighbours = ((index - 1, "previous"), (index + 1, "next"))
+        links += [f'<a href="{names[i]}.html">{label}</a>' for i, label in neighbours if 0 <= i < len(names)]
         body = [f"<p>{' | '.join(links)}</p>", f"<h1>{_e(spec.title)}</h1>",
                 f"<p>{_e(assignment)}, {_e(spec.notebook)}.ipynb, inline question {spec.question}; "
                 f"{spec.points:g} points; in scores.csv: question <code>{_e(name)}</code>; "
