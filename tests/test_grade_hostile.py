@@ -32,9 +32,9 @@ FIND_FILES = '''
 import os, time
 
 
-def _find(wanted, roots=("..", "../..", "../../..", "/tmp", "/work", "/root", "/home", "/srv", "/opt", "/")):
+def _find(wanted, roots=("..", "../..", "../../..", "../../../..", "/tmp", "/work", "/root", "/home", "/srv", "/opt", "/")):
     """Paths of files whose name is in ``wanted`` or that lie under a folder named so, likely places first."""
-    deadline, seen = time.monotonic() + 5, set()
+    deadline, seen = time.monotonic() + 6, set()
     for root in roots:
         for folder, dirs, files in os.walk(root):
             dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev", "usr", "lib", "venv")]
