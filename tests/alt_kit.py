@@ -136,6 +136,7 @@ CNN = "course_utils/classifiers/cnn.py"
 RNN_LAYERS = "course_utils/rnn_layers.py"
 RNN = "course_utils/classifiers/rnn.py"
 CHAR_RNN = "course_utils/char_rnn.py"
+NEURAL_NET = "course_utils/classifiers/neural_net.py"
 
 # the layer questions assignments 1 and 2 share (same names, same functions)
 _LAYER_MUTANTS = [
@@ -180,6 +181,9 @@ MUTANTS = {
         *_LAYER_MUTANTS,
         Mutant("two_layer_net", FC_NET, "TwoLayerNet.loss",
                "(np.sum(W1 * W1) + np.sum(W2 * W2))", "np.sum(W1 * W1)", "W2 left out of the regularisation loss"),
+        Mutant("neural_net_optional", NEURAL_NET, "TwoLayerNet.loss",
+               "+ reg * (np.sum(W1 * W1)", "+ 0.5 * reg * (np.sum(W1 * W1)",
+               "the modular networks' 0.5 * reg in the loss (this net documents reg * sum(W * W))"),
     ],
     "assignment2": [
         *_LAYER_MUTANTS,

@@ -104,7 +104,8 @@ import json, sys
 import numpy as np
 import course_utils
 from course_utils import layers as L, optim, rnn_layers as R
-from course_utils.classifiers import cnn, fc_net, k_nearest_neighbor, linear_classifier, linear_svm, rnn, softmax
+from course_utils.classifiers import (cnn, fc_net, k_nearest_neighbor, linear_classifier, linear_svm, neural_net,
+                                      rnn, softmax)
 from course_utils import char_rnn
 
 assert course_utils.__file__.startswith(sys.argv[1]), course_utils.__file__
@@ -198,6 +199,12 @@ for name, net in nets.items():
     with_params(net, 5)
     put(f"{name}.scores", net.loss(Xn))
     put(f"{name}.loss", net.loss(Xn, yn))
+old_net = with_params(neural_net.TwoLayerNet(7, 6, 3), 9)
+put("neural_net.scores", old_net.loss(Xn))
+put("neural_net.loss", old_net.loss(Xn, yn, reg=0.3))
+put("neural_net.predict", old_net.predict(Xn))
+stats = old_net.train(Xn, yn, Xn, yn, num_iters=9, batch_size=2)
+put("neural_net.train", [len(stats["loss_history"]), len(stats["train_acc_history"]), len(stats["val_acc_history"])])
 conv_net = cnn.ThreeLayerConvNet(input_dim=(2, 6, 6), num_filters=3, filter_size=3, hidden_dim=4, num_classes=3,
                                   reg=0.1, dtype=np.float64)
 put("cnn.param_shapes", [np.shape(v) for _, v in sorted(conv_net.params.items())])
