@@ -295,7 +295,8 @@ def spawn_apart(command, jobs, started, log):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Build every submission and run every batch at once
-    -> {(kind, assignment): (results {student: results.json} or None, log, seconds to finish)}."""
+    -> {(kind, assignment): (results {student: results.json} or None, log, seconds to finish, manifest)};
+    the manifest is the copy both batches of the assignment were graded with."""
     root = tmp_path_factory.mktemp("alternative_solutions")
     batches = {}
     for assignment in ASSIGNMENTS:
@@ -315,10 +316,11 @@ def graded(tmp_path_factory):
         for mutant in MUTANTS[assignment]:
             write_mutant(reference, work / mutant.name, files, mutant)
             write_zip(work / mutant.name, files, mutant_subs / f"{mutant.name}.zip")
-        hidden_only = work / "hidden_only.toml"
-        hidden_only.write_text(without_cells((REPO / "grading" / assignment / "manifest.toml").read_text()))
+        full, hidden_only = work / "manifest.toml", work / "hidden_only.toml"  # what the tests check against
+        full.write_text((REPO / "grading" / assignment / "manifest.toml").read_text())
+        hidden_only.write_text(without_cells(full.read_text()))
         batches["alt", assignment] = (work / "alt_out", 1, grade_command(
-            alt_subs, work / "alt_out", assignment, "-j", "1"))
+            alt_subs, work / "alt_out", assignment, "-j", "1", "--manifest", str(full)))
         batches["mutants", assignment] = (work / "mutant_out", 2, grade_command(
             mutant_subs, work / "mutant_out", assignment, "-j", "2", "--manifest", str(hidden_only)))
     start = time.monotonic()
@@ -341,17 +343,18 @@ def graded(tmp_path_factory):
         log = Path(f"{out}.log").read_text(errors="replace")
         results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")} \
             if process.returncode == 0 else None
-        graded[key] = (results, log, finished[key])
+        graded[key] = (results, log, finished[key], load_manifest(root / key[1] / "manifest.toml"))
     return graded
 
 
 def batch(graded, kind, assignment):
-    results, log, seconds = graded[kind, assignment]
+    """-> (results, manifest) of a batch, its results checked against the Gradescope schema."""
+    results, log, seconds, manifest = graded[kind, assignment]
     print(f"{kind} {assignment}: graded after {seconds} s")
     assert results is not None, f"course-kit grade failed:\n{log[-4000:]}"
     for data in results.values():
         check_results_schema(data)
-    return results
+    return results, manifest
 
 
 def lost_points(data, questions):
@@ -365,8 +368,8 @@ def lost_points(data, questions):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_alternative_solutions_score_full_marks(graded, assignment):
     """Every hidden test and every graded cell of every reference notebook the manifest uses."""
-    manifest = manifest_of(assignment)
-    data = batch(graded, "alt", assignment)["alternative"]
+    results, manifest = batch(graded, "alt", assignment)
+    data = results["alternative"]
     lost = lost_points(data, manifest.questions)
     tests = {t["name"].split(":")[0]: t for t in data["tests"]}
     failing = {name: tests[name]["output"] for name, points in lost.items() if points}
@@ -381,8 +384,7 @@ def test_alternative_solutions_score_full_marks(graded, assignment):
 def test_each_mutant_loses_points_on_its_own_question_only(graded, assignment):
     """Hidden tests only. A mutant of question q must lose points on q; any other question
     that loses points must be one whose checks run q's functions (alt_kit.CALLS)."""
-    manifest = manifest_of(assignment)
-    results = batch(graded, "mutants", assignment)
+    results, manifest = batch(graded, "mutants", assignment)
     problems = []
     for mutant in MUTANTS[assignment]:
         assert mutant.name in results, f"{mutant.name} was not graded"
