@@ -576,3 +576,14 @@ def test_the_rlimits_level_holds_a_fork_bomb(job):
     """), sandbox=job.sandbox, level="rlimits", env=job.env,
         limits=ContainmentLimits(wall_seconds=20, processes=16))
     assert 0 < int(result.stdout) <= 16 and survivors(job.marker) == []
+
+
+def test_two_graders_reserve_different_slots():
+    """Two batches on one machine never share a job slot (a uid at the full level)."""
+    from course_utils.grading.harness.containment import reserve_slots
+
+    level = detect_isolation()
+    with reserve_slots(2, level) as first, reserve_slots(2, level) as second:
+        if level is IsolationLevel.FULL:
+            assert not set(first.slots) & set(second.slots)
+        assert len(first.slots) == len(second.slots) == 2

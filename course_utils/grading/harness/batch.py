@@ -11,7 +11,6 @@ keeps the TA's scores of the written answers it did not change (``written.carry_
 """
 import hashlib
 import json
-import os
 import queue
 import shutil
 import sys
@@ -90,11 +89,9 @@ def grade_batch(submissions, out, source, assignment, manifest, jobs=1, limits=C
         if todo:
             context = sandboxes.prepare(source, assignment, work / "_batch", manifest)
             expected = calibrate(context, manifest, work / "_batch", limits)
-            # Job slots are machine-wide (one uid each at the full level); start this batch's
-            # at an offset of its own so two graders on one machine rarely ask for the same.
-            first = os.getpid() % (containment.MAX_SLOTS // 2)
+            reservation = containment.reserve_slots(max(1, jobs), level)  # machine-wide: own uids
             slots = queue.Queue()
-            for slot in range(first, first + max(1, jobs)):
+            for slot in reservation.slots:
                 slots.put(slot)
 
             def job(path):
@@ -106,7 +103,7 @@ def grade_batch(submissions, out, source, assignment, manifest, jobs=1, limits=C
                     slots.put(slot)
 
             bar = _progress(len(todo), progress)
-            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            with reservation, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
                 futures = {pool.submit(job, path): path for path in todo}
                 for future in as_completed(futures):
                     record = future.result()

@@ -457,6 +457,53 @@ _slots_in_use = set()
 _slots_lock = threading.Lock()
 
 
+def _lock_folder():
+    folder = "/run/course-kit-containment" if os.access("/run", os.W_OK) else \
+        os.path.join(tempfile.gettempdir(), "course-kit-containment")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    return folder
+
+
+class SlotRange:
+    """Job slots ``first .. first + count - 1`` reserved for one grader (a batch) machine-wide
+    while this object is open, so two graders on one machine never pick the same uids."""
+
+    def __init__(self, first, count, handles=()):
+        self.slots, self._handles = list(range(first, first + count)), list(handles)
+
+    def close(self):
+        for handle in self._handles:
+            handle.close()
+        self._handles = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def reserve_slots(count, level=None):
+    """A SlotRange of ``count`` consecutive free slots (at the full level, where a slot is a uid,
+    locked across processes; elsewhere simply 0 .. count - 1)."""
+    level = detect_isolation() if level is None else IsolationLevel(level)
+    if level is not IsolationLevel.FULL:
+        return SlotRange(0, count)
+    folder = _lock_folder()
+    for first in range(0, MAX_SLOTS - count + 1, count):
+        handles = []
+        try:
+            for slot in range(first, first + count):
+                handle = open(os.path.join(folder, f"batch-{slot}.lock"), "a")
+                handles.append(handle)
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return SlotRange(first, count, handles)
+        except BlockingIOError:
+            for handle in handles:
+                handle.close()
+    raise ContainmentError(f"no {count} free job slots on this machine: {MAX_SLOTS} are in use by other graders")
+
+
 def _claim_slot(slot, level):
     """Reserve ``slot`` for one job and return the function that frees it: within this process,
     and at the full level also across processes (the slot's uid is machine-wide), by an flock
@@ -469,10 +516,7 @@ def _claim_slot(slot, level):
     handle = None
     try:
         if level is IsolationLevel.FULL:
-            folder = "/run/course-kit-containment" if os.access("/run", os.W_OK) else \
-                os.path.join(tempfile.gettempdir(), "course-kit-containment")
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-            handle = open(os.path.join(folder, f"slot-{slot}.lock"), "a")
+            handle = open(os.path.join(_lock_folder(), f"slot-{slot}.lock"), "a")
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as error:
         if handle:
