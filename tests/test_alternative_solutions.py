@@ -6,8 +6,7 @@ whose checks run the mutated function (alt_kit.CALLS).
 
 All grading runs start together (one process per batch, the machine's cores shared) and the
 tests read their results: the full-notebook runs take minutes, the mutant batches seconds.
-A batch takes its job slots (one uid each) from its pid, so batches started one after the
-other would ask for the same slots: ``spawn_apart`` starts each where its slots are free.
+Each batch reserves its own job slots (one uid each) machine-wide, so they run side by side.
 Mutants are graded with the hidden tests only: ``--manifest`` with a copy of the manifest
 whose questions keep their hidden tests and drop their graded cells (``grade`` has no
 ``--no-notebooks``); a notebook would cost tens of seconds per mutant.
@@ -34,7 +33,6 @@ from alt_kit import (
 from toy_kit import REPO, check_results_schema
 
 from course_utils.grading.collect import write_zip
-from course_utils.grading.harness.containment import MAX_SLOTS
 from course_utils.grading.kit import assignments, editable_modules, notebooks
 from course_utils.grading.manifest import load_manifest
 from course_utils.tools.release import write_release
@@ -274,24 +272,6 @@ def grade_command(subs, out, assignment, *options):
             "--timeout", "1800", "--quiet", *options]
 
 
-def spawn_apart(command, jobs, started, log):
-    """Start ``command`` (a grade batch of ``jobs`` jobs, output to the file ``log``)
-    -> (process, its first job slot). The grader numbers a batch's slots from its pid modulo
-    MAX_SLOTS // 2 (grading/harness/batch.py), so processes started in a row (consecutive pids)
-    would ask for the same slots, and a job that finds its slot taken fails its checks. A
-    process whose slots overlap ``started`` [(first, jobs)] is ended at once, before it claims
-    any, and started again."""
-    for _ in range(100):
-        with open(log, "w") as handle:
-            process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
-        first = process.pid % (MAX_SLOTS // 2)
-        if all(first + jobs <= other or other + other_jobs <= first for other, other_jobs in started):
-            return process, first
-        process.kill()
-        process.wait()
-    raise RuntimeError("no free job slots for another grade batch")
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Build every submission and run every batch at once
@@ -324,11 +304,10 @@ def graded(tmp_path_factory):
         batches["mutants", assignment] = (work / "mutant_out", 2, grade_command(
             mutant_subs, work / "mutant_out", assignment, "-j", "2", "--manifest", str(hidden_only)))
     start = time.monotonic()
-    running, started, finished = {}, [], {}
-    for key, (out, jobs, command) in batches.items():
-        process, first = spawn_apart(command, jobs, started, Path(f"{out}.log"))
-        started.append((first, jobs))
-        running[key] = (out, process)
+    running, finished = {}, {}
+    for key, (out, _, command) in batches.items():
+        with open(f"{out}.log", "w") as log:
+            running[key] = (out, subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
     while len(finished) < len(running):
         if time.monotonic() - start > GRADE_TIMEOUT:
             for _, process in running.values():
