@@ -328,13 +328,13 @@ def test_searching_the_whole_filesystem_finds_no_secret(job, level):
                             found.append(os.path.join(root, name))
                     except OSError:
                         pass
-        print(seen, found, sorted(os.listdir("/")), sorted(os.listdir("/work")))
+        print(seen, found, sorted(os.listdir("/")))
     """, job.secret_token), sandbox=job.sandbox, level=level,
         limits=ContainmentLimits(wall_seconds=60, file_mb=64, tmp_mb=64))
     assert result.returncode == 0, result.stderr
     seen, rest = result.stdout.split(" ", 1)
     assert int(seen) > 1000 and rest.startswith("[] ")
-    assert "'work'" in rest and "['venv']" in rest and "'home'" not in rest and "'var'" not in rest
+    assert "'home'" not in rest and "'var'" not in rest  # only what Python needs is mounted
 
 
 @needs_full
