@@ -182,7 +182,10 @@ def softmax_loss(x, y):
     """Cross-entropy of the softmax of the scores, averaged over the batch.
 
     x: (N, C) class scores; y: (N,) integer labels in [0, C).
-    Returns loss (float) and dx (N, C).
+    Returns loss (float) and dx (N, C). Both must stay finite for any finite scores, even
+    very large ones (a separate stability check uses scores of 1000): work with
+    log p_y = s_y - max(s) - log(sum(exp(s - max(s)))), not log(p_y), which underflows to
+    log(0) when p_y is tiny.
     """
     _check_scores(x, y)
     loss, dx = 0.0, None

@@ -2,7 +2,10 @@
 
 For scores s = x W the class probabilities are p_j = exp(s_j) / sum_k exp(s_k)
 and the loss of one example is -log p_y. Subtracting max_k s_k from every score
-leaves p unchanged and keeps exp from overflowing.
+leaves p unchanged and keeps exp from overflowing. The loss and gradient must stay
+finite for any finite scores (a separate stability check uses scores of 1000), so take
+log p_y = s_y - max - log(sum(exp(s - max))) rather than the log of a probability that
+can underflow to 0.
 """
 import numpy as np
 
