@@ -165,7 +165,8 @@ def test_untouched_release_of_assignment1_is_zipped_with_one_line_per_file(kit):
     modules = [n for n in names if n.startswith("course_utils/")]
     assert modules == ["course_utils/classifiers/fc_net.py", "course_utils/classifiers/k_nearest_neighbor.py",
                        "course_utils/classifiers/linear_classifier.py", "course_utils/classifiers/linear_svm.py",
-                       "course_utils/classifiers/softmax.py", "course_utils/layers.py"]
+                       "course_utils/classifiers/neural_net.py", "course_utils/classifiers/softmax.py",
+                       "course_utils/layers.py"]
     assert [n for n in names if n not in modules] == notebooks(kit, "assignment1")
     assert "not run" in summary_line(proc, "assignments/assignment1/knn.ipynb")
     assert len(proc.stdout.splitlines()) == 1 + len(names) + 3  # header, one line per file, blank, result, hint
