@@ -41,17 +41,13 @@ def test_train_decreases_the_loss_and_fits_separable_data():
     assert np.mean(np.argmax(X_test @ model.W, axis=1) == y_test) > 0.95  # chance is 1/3
 
 
-def test_train_initialises_weights_from_the_seed():
-    X, y = _separable(2, D=4, C=3)
+def test_train_initialises_small_random_weights():
+    # 0.001 * standard normal (D, C), from any random source: checked by its statistics
+    X, y = _separable(2, D=40, C=8)
     model = SquaredError()
     model.train(X, y, num_iters=0, seed=7)
-    expected = 0.001 * np.random.default_rng(7).standard_normal((4, 3))
-    np.testing.assert_array_equal(model.W, expected)
-    a, b = SquaredError(), SquaredError()
-    ha = a.train(X, y, num_iters=5, seed=3)
-    hb = b.train(X, y, num_iters=5, seed=3)
-    assert ha == hb
-    np.testing.assert_array_equal(a.W, b.W)
+    assert model.W.shape == (40, 8)
+    assert 0.0008 < model.W.std() < 0.0012 and abs(model.W.mean()) < 0.0003
 
 
 def test_train_takes_num_classes_from_labels_and_warm_starts():
@@ -68,16 +64,20 @@ def test_train_takes_num_classes_from_labels_and_warm_starts():
         model.train(X[:, :3], y, num_iters=1)
 
 
-def test_train_single_step_matches_hand_update():
+class Quadratic(LinearClassifier):
+    """loss 0.5 * sum(W**2) with gradient W, whatever the minibatch: one step is W -> (1 - lr) W."""
+
+    def loss(self, X_batch, y_batch, reg):
+        return 0.5 * float(np.sum(self.W ** 2)), self.W.copy()
+
+
+def test_train_step_moves_against_the_gradient():
     X, y = _separable(4, N=10, D=3, C=2)
-    # replay what train does with its generator: initialise W, then sample
-    rng = np.random.default_rng(0)
-    W0 = 0.001 * rng.standard_normal((3, 2))
-    idx = rng.choice(10, 4, replace=True)
-    model = SquaredError()
-    model.train(X, y, learning_rate=0.5, reg=0.1, num_iters=1, batch_size=4, seed=0)
-    _, grad = squared_error(W0, X[idx], y[idx], 0.1)
-    np.testing.assert_allclose(model.W, W0 - 0.5 * grad, rtol=1e-12)
+    model = Quadratic()
+    model.train(X, y, num_iters=0)
+    W0 = model.W.copy()
+    model.train(X, y, learning_rate=0.5, num_iters=1, batch_size=4)
+    np.testing.assert_allclose(model.W, 0.5 * W0, rtol=1e-12)
 
 
 @pytest.mark.parametrize("model_cls", MODELS)
