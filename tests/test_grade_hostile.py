@@ -28,6 +28,16 @@ HOST_MARKER = Path("/tmp") / f"course-kit-pwned-{TOKEN}"
 HOME_CANARY = Path.home() / f".course-kit-canary-{TOKEN}"
 
 # Each attack replaces the release's stubs with functions that try to cheat.
+UNSOLVED = '''
+
+def double(x):
+    raise NotImplementedError("double is not implemented yet")
+
+
+def square(x):
+    raise NotImplementedError("square is not implemented yet")
+'''
+
 FIND_FILES = '''
 import os, time
 
@@ -153,14 +163,7 @@ try:
 except Exception:
     pass
 
-
-def double(x):
-    raise NotImplementedError("double is not implemented yet")
-
-
-def square(x):
-    raise NotImplementedError("square is not implemented yet")
-''',
+''' + UNSOLVED,
     # replaying the reference notebooks' stored outputs through an IPython input transformer
     "replay_outputs": FIND_FILES + '''
 import json
@@ -201,14 +204,7 @@ if ip is not None:
 
     ip.input_transformers_post.append(replay)
 
-
-def double(x):
-    raise NotImplementedError("double is not implemented yet")
-
-
-def square(x):
-    raise NotImplementedError("square is not implemented yet")
-''',
+''' + UNSOLVED,
     # a double-forked setsid daemon that outlives its step and forges results
     "escaping_daemon": f'''
 import glob, json, os, time
@@ -229,14 +225,7 @@ if os.fork() == 0:
         time.sleep(3600)
     os._exit(0)
 
-
-def double(x):
-    raise NotImplementedError("double is not implemented yet")
-
-
-def square(x):
-    raise NotImplementedError("square is not implemented yet")
-''',
+''' + UNSOLVED,
     # writing where later processes (other students, the next batch) would run it
     "write_site_packages": f'''
 import os, site, sys
@@ -248,14 +237,7 @@ for folder in set(site.getsitepackages() + [site.getusersitepackages()] + [p for
         except OSError:
             pass
 
-
-def double(x):
-    raise NotImplementedError("double is not implemented yet")
-
-
-def square(x):
-    raise NotImplementedError("square is not implemented yet")
-''',
+''' + UNSOLVED,
     # filling the disk outside the sandbox, deleting the grader's files, writing to $HOME and /tmp
     "damage_host": f'''
 import glob, os
@@ -279,14 +261,7 @@ for target in ("{HOST_MARKER}", "/root/course-kit-pwned-{TOKEN}"):
     except OSError:
         pass
 
-
-def double(x):
-    raise NotImplementedError("double is not implemented yet")
-
-
-def square(x):
-    raise NotImplementedError("square is not implemented yet")
-''',
+''' + UNSOLVED,
 }
 
 

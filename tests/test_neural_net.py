@@ -6,16 +6,7 @@ import pytest
 
 from course_utils.classifiers.neural_net import TwoLayerNet
 from course_utils.gradient_check import eval_numerical_gradient, rel_error
-
-# A network small enough to follow by hand (see test_hand_values).
-HAND_PARAMS = {
-    "W1": np.array([[1.0, -1.0], [2.0, 0.0]]),
-    "b1": np.array([0.0, 1.0]),
-    "W2": np.array([[0.5, 0.0], [-1.0, 1.0]]),
-    "b2": np.array([0.0, -1.0]),
-}
-HAND_X = np.array([[1.0, 1.0], [-1.0, 2.0]])
-HAND_Y = np.array([0, 1])
+from hand_net import HAND_PARAMS, HAND_X, HAND_Y
 
 
 def hand_net():

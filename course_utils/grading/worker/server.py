@@ -162,8 +162,7 @@ def install(folder):
 
 
 def main():
-    kit = Path.cwd().resolve()
-    sys.path.insert(0, str(kit))
+    kit = Path.cwd().resolve()  # the harness starts the worker in the kit, with it on PYTHONPATH
     channel_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # student prints go to stderr, never into the channel
     sys.stdout = sys.stderr
