@@ -14,6 +14,7 @@ COMMANDS = {
     "run": ("run", "execute an assignment's notebooks headless and print their headline results"),
     "datasets": ("datasets", "list the datasets that are present and where they are"),
     "core": ("core", "report which convolution core (compiled Cython or numpy fallback) is active"),
+    "pretrain": ("pretrain", "train and cache the pretrained ConvNets of assignment 3 (built on first use otherwise)"),
     "release": ("release", "write the student release of the kit (instructors)"),
     "validate": ("validate", "check your work on an assignment, one row per question (students)"),
     "grade": ("grade", "grade a folder of submission zips (instructors)"),

@@ -22,6 +22,7 @@ import copy
 import pickle
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from course_utils import optim
 from course_utils.checks import check_array, check_keys, check_labels, check_positive_int
@@ -56,6 +57,8 @@ class Solver:
       written after every epoch. Default None.
     - print_every: print the loss every this many iterations (if verbose).
     - verbose: print progress. Default True.
+    - progress: show a progress bar over the iterations (with the latest
+      loss) instead of printed lines. Default False.
     - seed: seed of ``np.random.default_rng`` that draws the minibatches
       (a second generator with the same seed draws accuracy subsamples), so
       a seeded run is reproducible. Default None.
@@ -95,6 +98,7 @@ class Solver:
         "checkpoint_name": None,
         "print_every": 10,
         "verbose": True,
+        "progress": False,
         "seed": None,
     }
 
@@ -136,6 +140,7 @@ class Solver:
         self.checkpoint_name = options["checkpoint_name"]
         self.print_every = check_positive_int(options["print_every"], "print_every")
         self.verbose = bool(options["verbose"])
+        self.progress = bool(options["progress"])
         self.seed = options["seed"]
         self.rng = np.random.default_rng(self.seed)
         self._eval_rng = np.random.default_rng(self.seed)
@@ -258,8 +263,12 @@ class Solver:
         """Run num_epochs epochs of minibatch updates; then restore best_params."""
         iterations_per_epoch = max(self._num_train_examples() // self.batch_size, 1)
         num_iterations = self.num_epochs * iterations_per_epoch
+        bar = tqdm(total=num_iterations, desc="training", unit="step", disable=not self.progress)
         for t in range(num_iterations):
             self._step()
+            bar.update()
+            if t % self.print_every == 0:
+                bar.set_postfix(loss=f"{self.loss_history[-1]:.4f}", refresh=False)
             if self.verbose and t % self.print_every == 0:
                 print(f"(Iteration {t + 1} / {num_iterations}) loss: {self.loss_history[-1]:.6f}")
             epoch_end = (t + 1) % iterations_per_epoch == 0
@@ -272,5 +281,6 @@ class Solver:
                 self._end_of_epoch(self.epoch)
             if epoch_end:
                 self._save_checkpoint()
+        bar.close()
         for name, w in self.best_params.items():
             self.model.params[name] = w.copy()

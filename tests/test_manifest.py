@@ -18,6 +18,14 @@ def test_valid_manifest_and_public_view():
     assert restricted.questions["b"].cells == [] and restricted.questions["b"].hidden == QUESTION["hidden"]
 
 
+def test_pretrained_networks_of_a_manifest():
+    manifest = manifest_from_dict({"assignment": "assignment3", "pretrained": ["classes_0_4"],
+                                   "questions": {"q": QUESTION}})
+    assert manifest.pretrained == ["classes_0_4"]
+    assert manifest.restricted(notebooks=set()).pretrained == ["classes_0_4"]
+    assert manifest_from_dict({"assignment": "assignment1", "questions": {"q": QUESTION}}).pretrained == []
+
+
 def test_written_answers_in_the_manifest_and_its_public_view():
     manifest = manifest_from_dict({"assignment": "assignment1", "questions": {"q": QUESTION},
                                    "answers": {"nb_inline2": {**ANSWER, "question": 2}, "nb_inline1": ANSWER}})
@@ -59,6 +67,9 @@ def test_written_answers_are_unique():
     ({"assignment": "assignment1", "run_points": 1, "questions": {"q": QUESTION}}, "execution counts are easy to fake"),
     ({"questions": {"q": QUESTION}}, "'assignment' must be a string"),
     ({"assignment": "assignment1", "shared_tests": ["../x.py"], "questions": {"q": QUESTION}}, "shared_tests"),
+    ({"assignment": "assignment3", "pretrained": "all_classes", "questions": {"q": QUESTION}}, "list of task names"),
+    ({"assignment": "assignment3", "pretrained": ["imagenet"], "questions": {"q": QUESTION}},
+     r"unknown task\(s\) \['imagenet'\]; expected some of \['all_classes', 'classes_0_4'\]"),
 ])
 def test_bad_manifests_say_what_is_wrong(data, match):
     with pytest.raises(ManifestError, match=match):

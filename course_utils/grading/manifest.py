@@ -4,6 +4,7 @@
 
     assignment = "assignment1"
     shared_tests = ["test_layers.py"]   # hidden tests shared by assignments, from grading/shared/
+    pretrained = ["all_classes"]        # pretrained networks its notebooks load (course_utils.pretrained.TASKS)
 
     [questions.knn_no_loops]
     title = "k-NN: fully vectorised distances"
@@ -22,6 +23,8 @@
 A question's checks are its matching hidden tests plus its graded cells; its
 score is ``points * passed / checks``. ``functions`` name the student regions
 of the question (``path::qualified.name``), used to tell "not started" apart.
+``pretrained`` tasks are trained (once, cached) by the harness before a batch and
+copied read-only into every sandbox, so the notebooks load them instead of training.
 An ``answers`` entry is a written answer, scored by hand (``course-kit answers``);
 that the notebook exists and has that many inline questions is checked against
 the source when grading (``grading.harness.written.check_answers``).
@@ -33,7 +36,7 @@ from pathlib import Path
 
 _QUESTION_KEYS = {"title", "points", "functions", "hidden", "cells", "public"}
 _ANSWER_KEYS = {"title", "points", "notebook", "question"}
-_TOP_KEYS = {"assignment", "shared_tests", "questions", "answers"}
+_TOP_KEYS = {"assignment", "shared_tests", "pretrained", "questions", "answers"}
 # Points for "the notebook was run top to bottom" are not offered: a stored execution_count
 # proves nothing (anyone can write 1..n into a notebook file), and re-running every
 # student's notebook to check would cost as much as the course's whole compute.
@@ -79,6 +82,7 @@ class Manifest:
     path: Path = None
     shared_tests: list = field(default_factory=list)
     answers: dict = field(default_factory=dict)
+    pretrained: list = field(default_factory=list)
 
     @property
     def max_points(self):
@@ -103,7 +107,8 @@ class Manifest:
             cells = [t for t in q.cells if notebooks is None or tag_notebook(t) in notebooks]
             if q.hidden or cells:
                 kept[name] = Question(q.name, q.title, q.points, list(q.functions), list(q.hidden), cells, list(q.public))
-        return Manifest(self.assignment, kept, self.path, list(self.shared_tests), dict(self.answers))
+        return Manifest(self.assignment, kept, self.path, list(self.shared_tests), dict(self.answers),
+                        list(self.pretrained))
 
     def public(self):
         """What students may see (written to the release as questions.json), in manifest order."""
@@ -175,7 +180,16 @@ def manifest_from_dict(data, path=None):
     shared = data.get("shared_tests", [])
     if not isinstance(shared, list) or not all(isinstance(n, str) and "/" not in n for n in shared):
         raise ManifestError(f"{where}: shared_tests must be a list of file names in grading/shared/")
-    return Manifest(data["assignment"], questions, path, shared, _answers(data.get("answers", {}), questions, where))
+    pretrained = data.get("pretrained", [])
+    if not isinstance(pretrained, list) or not all(isinstance(n, str) for n in pretrained):
+        raise ManifestError(f"{where}: pretrained must be a list of task names of course_utils.pretrained.TASKS")
+    from course_utils.pretrained import TASKS
+
+    unknown = [n for n in pretrained if n not in TASKS]
+    if unknown:
+        raise ManifestError(f"{where}: pretrained names unknown task(s) {unknown}; expected some of {sorted(TASKS)}")
+    return Manifest(data["assignment"], questions, path, shared, _answers(data.get("answers", {}), questions, where),
+                    pretrained)
 
 
 def _points(spec, table):

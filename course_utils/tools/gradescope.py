@@ -1,7 +1,8 @@
 """``course-kit gradescope assignmentN OUT.zip``: a Gradescope autograder bundle.
 
 The bundle holds ``setup.sh`` (installs Python 3.11+ and the kit into
-``/autograder/venv``), ``run_autograder`` (grades ``/autograder/submission``
+``/autograder/venv`` and trains the manifest's pretrained networks, so that no
+submission waits for them), ``run_autograder`` (grades ``/autograder/submission``
 with the same code as ``course-kit grade`` and always writes
 ``/autograder/results/results.json``) and ``kit/``: the instructor's source
 for this assignment (reference modules and notebooks, manifest, hidden tests).
@@ -90,12 +91,23 @@ def bundle_files(source, assignment):
             if ("/" not in rel and not rel.startswith(".")) or rel.startswith(folders)]
 
 
+def setup_script(source, assignment):
+    """SETUP_SH, plus training the pretrained networks the assignment's manifest names."""
+    from course_utils.grading.manifest import load_manifest
+
+    tasks = load_manifest(source / "grading" / assignment / "manifest.toml").pretrained
+    if not tasks:
+        return SETUP_SH
+    return SETUP_SH + ("# the pretrained networks the notebooks load, cached in the kit's datasets/pretrained\n"
+                       f"cd /autograder/source/kit && /autograder/venv/bin/course-kit pretrain --quiet {' '.join(tasks)}\n")
+
+
 def write_bundle(source, assignment, files, out):
     from course_utils.files import atomic_write
     from course_utils.grading.zipout import add_entry
 
     with atomic_write(out) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as archive:
-        add_entry(archive, "setup.sh", SETUP_SH.encode(), 0o755)
+        add_entry(archive, "setup.sh", setup_script(source, assignment).encode(), 0o755)
         add_entry(archive, "run_autograder", RUN_AUTOGRADER.format(assignment=assignment).encode(), 0o755)
         for rel in files:
             path = source / rel

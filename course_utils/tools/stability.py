@@ -30,15 +30,18 @@ PERTURB_ENV = "COURSE_KIT_PERTURB"
 SEED_OFFSET_ENV = "COURSE_KIT_SEED_OFFSET"
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 
-# (module, class, attribute holding the weights): every trainable model of the kit.
+# (module, class, attribute holding the weights, the method whose first call perturbs them):
+# every trainable model of the kit.
 MODELS = (
-    ("course_utils.classifiers.linear_classifier", "LinearSVM", "W"),
-    ("course_utils.classifiers.linear_classifier", "Softmax", "W"),
-    ("course_utils.classifiers.fc_net", "TwoLayerNet", "params"),
-    ("course_utils.classifiers.fc_net", "FullyConnectedNet", "params"),
-    ("course_utils.classifiers.cnn", "ThreeLayerConvNet", "params"),
-    ("course_utils.classifiers.rnn", "CaptioningRNN", "params"),
-    ("course_utils.char_rnn", "CharRNN", "params"),
+    ("course_utils.classifiers.linear_classifier", "LinearSVM", "W", "loss"),
+    ("course_utils.classifiers.linear_classifier", "Softmax", "W", "loss"),
+    ("course_utils.classifiers.fc_net", "TwoLayerNet", "params", "loss"),
+    ("course_utils.classifiers.fc_net", "FullyConnectedNet", "params", "loss"),
+    ("course_utils.classifiers.cnn", "ThreeLayerConvNet", "params", "loss"),
+    ("course_utils.classifiers.rnn", "CaptioningRNN", "params", "loss"),
+    ("course_utils.char_rnn", "CharRNN", "params", "loss"),
+    # every use of the deeper net (scores, activations, input gradients) runs its forward pass
+    ("course_utils.classifiers.deep_conv_net", "DeepConvNet", "params", "_forward"),
 )
 
 STARTUP = "from course_utils.tools.stability import install_in_kernel\ninstall_in_kernel()\n"
@@ -233,17 +236,17 @@ def perturb_weights(value, relative, rng):
 
 
 def perturb_models(relative):
-    """Perturb each model's weights once, when its ``loss`` is first called (its initial weights)."""
+    """Perturb each model's weights once, when its method (``loss``) is first called (its initial weights)."""
     import importlib
 
     import numpy as np
 
     rng = np.random.Generator(np.random.PCG64(20261201))
 
-    def wrap(cls, attribute):
-        original = cls.loss
+    def wrap(cls, attribute, method):
+        original = getattr(cls, method)
 
-        def loss(self, *args, **kwargs):
+        def perturbing(self, *args, **kwargs):
             if not getattr(self, "_stability_perturbed", False):
                 self._stability_perturbed = True
                 weights = getattr(self, attribute, None)
@@ -254,11 +257,11 @@ def perturb_models(relative):
                     setattr(self, attribute, perturb_weights(weights, relative, rng))
             return original(self, *args, **kwargs)
 
-        loss.__wrapped__ = original
-        cls.loss = loss
+        perturbing.__wrapped__ = original
+        setattr(cls, method, perturbing)
 
-    for module_name, class_name, attribute in MODELS:
-        wrap(getattr(importlib.import_module(module_name), class_name), attribute)
+    for module_name, class_name, attribute, method in MODELS:
+        wrap(getattr(importlib.import_module(module_name), class_name), attribute, method)
 
 
 def shift_seeds(offset):

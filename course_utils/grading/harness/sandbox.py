@@ -4,11 +4,13 @@ Once per batch (``prepare``):
 - the student release of the assignment (``release/``), built from the source;
 - the reference package: the instructor's ``course_utils`` copied as
   ``course_utils_reference`` (imports renamed), which only the harness imports;
-- the hidden tests and the streaming pytest plugin.
+- the hidden tests and the streaming pytest plugin;
+- the manifest's pretrained networks, trained into the source's ``datasets/pretrained`` if missing.
 
 Per submission (``build``), two folders that never mix::
 
-    <job>/sandbox/kit/   the release's course_utils + the student's editable files:
+    <job>/sandbox/kit/   the release's course_utils + the student's editable files (and
+                         copies of the manifest's pretrained checkpoints in datasets/pretrained):
                          the only folder student code (worker, notebook kernel) sees
     <job>/harness/hidden/   hidden tests and conftest (pytest.ini makes it the rootdir)
     <job>/harness/student/  the student's own notebooks (read as data, never executed)
@@ -16,6 +18,7 @@ Per submission (``build``), two folders that never mix::
 Reference notebooks are read from the source by the harness and never copied into
 a sandbox. Nothing in a sandbox links back to the source or to another sandbox.
 """
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -41,6 +44,7 @@ class BatchContext:
     hidden: list           # hidden test files/folders to copy, in order (shared ones first)
     editable: list         # editable module paths
     notebooks: list        # the assignment's notebook paths (kit-relative)
+    pretrained: list = ()  # checkpoint files of the manifest's pretrained networks, copied into every kit
 
 
 def hidden_sources(source, assignment, manifest):
@@ -74,7 +78,21 @@ def prepare(source, assignment, work, manifest):
     worker = install_worker(work / "worker")
     return BatchContext(source, assignment, release, reference, grader, worker,
                         hidden_sources(source, assignment, manifest),
-                        editable_modules(source), notebooks(source, assignment))
+                        editable_modules(source), notebooks(source, assignment),
+                        pretrained_checkpoints(source, manifest))
+
+
+def pretrained_checkpoints(source, manifest):
+    """Checkpoints of the manifest's pretrained tasks in the source's datasets folder, trained
+    here (by the instructor's code, once: they are cached) when missing or stale."""
+    from course_utils.pretrained import pretrained_net
+
+    folder = Path(source) / "datasets" / "pretrained"
+    paths = []
+    for task in manifest.pretrained:
+        print(f"pretrained network {task!r}: checking its checkpoint in {folder}")
+        paths.append(Path(pretrained_net(task, folder=folder).checkpoint))
+    return paths
 
 
 def write_reference_package(package, target):
@@ -109,6 +127,7 @@ def build(context, student_files, dest):
         if rel in student_files:
             shutil.copyfile(student_files[rel], box.kit / rel)
     (box.kit / "assignments" / context.assignment).mkdir(parents=True)
+    _copy_checkpoints(context, box.kit / "datasets" / "pretrained")
     student = box.harness / "student"
     student.mkdir(parents=True)
     for rel in context.notebooks:
@@ -123,6 +142,16 @@ def build(context, student_files, dest):
             shutil.copyfile(item, hidden / item.name)
     (hidden / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     return box
+
+
+def _copy_checkpoints(context, folder):
+    """Read-only copies of the batch's pretrained checkpoints, where the kit's notebooks look."""
+    if not context.pretrained:
+        return
+    folder.mkdir(parents=True)
+    for checkpoint in context.pretrained:
+        shutil.copyfile(checkpoint, folder / checkpoint.name)
+        os.chmod(folder / checkpoint.name, 0o444)
 
 
 def harness_path(context):
