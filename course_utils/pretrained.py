@@ -46,8 +46,8 @@ class Recipe:
     dataset: registry name, or "auto" (resolved when training: cifar10 > fashion_mnist > digits).
     classes: original labels kept, relabelled 0..k-1 in this order (None = all classes).
     num_training: training images taken before the class filter (None = all).
-    augment: each training image is flipped left-right with probability 1/2 and shifted by
-    up to this many pixels in each direction (edge pixels repeated); 0 turns both off.
+    flip: each training image is flipped left-right with probability 1/2;
+    shift: and moved by up to this many pixels along each axis (edge pixels repeated).
     The rest are DeepConvNet and Solver settings (Adam).
     """
     dataset: str = "auto"
@@ -61,7 +61,9 @@ class Recipe:
     batch_size: int = 100
     num_epochs: int = 4
     seed: int = 0
-    augment: int = 2
+    flip: bool = True
+    shift: int = 0
+    dropout_keep_ratio: float = 0.5
 
     def resolved(self):
         """This recipe with "auto" replaced by the dataset it picks on this machine."""
@@ -142,11 +144,12 @@ def train(recipe, progress=True):
     mean, std = pixels.mean(axis=(0, 1, 2)), pixels.std(axis=(0, 1, 2))
     _, H, W, C = data["X_train"].shape
     model = DeepConvNet(input_dim=(C, H, W), num_filters=recipe.num_filters, hidden_dim=recipe.hidden_dim,
-                        num_classes=len(data["class_names"]), reg=recipe.reg, seed=recipe.seed, mean=mean, std=std)
+                        num_classes=len(data["class_names"]), reg=recipe.reg, seed=recipe.seed, mean=mean, std=std,
+                        dropout_keep_ratio=recipe.dropout_keep_ratio)
     splits = {f"{k}_{s}": data[f"{k}_{s}"] if k == "y" else model.preprocess(data[f"{k}_{s}"])
               for k in ("X", "y") for s in ("train", "val")}
     start = time.monotonic()
-    solver = AugmentingSolver(model, splits, shift=recipe.augment, update_rule="adam", optim_config={"learning_rate": recipe.learning_rate},
+    solver = AugmentingSolver(model, splits, flip=recipe.flip, shift=recipe.shift, update_rule="adam", optim_config={"learning_rate": recipe.learning_rate},
                     lr_decay=recipe.lr_decay, batch_size=recipe.batch_size, num_epochs=recipe.num_epochs,
                     num_val_samples=None, verbose=False, progress=progress, seed=recipe.seed)
     solver.train()
@@ -163,28 +166,29 @@ def train(recipe, progress=True):
 class AugmentingSolver(Solver):
     """A Solver whose minibatches (N, C, H, W) are randomly flipped left-right and shifted.
 
-    shift: largest shift in pixels along each axis (0 = no flips and no shifts).
+    flip: flip each image with probability 1/2. shift: largest shift in pixels along each
+    axis (edge pixels fill the border). Both draw from the solver's generator.
     """
 
-    def __init__(self, model, data, shift=0, **kwargs):
-        self.shift = shift
+    def __init__(self, model, data, flip=False, shift=0, **kwargs):
+        self.flip, self.shift = bool(flip), int(shift)
         super().__init__(model, data, **kwargs)
 
     def _sample_batch(self):
         X, y = super()._sample_batch()
-        if not self.shift:
-            return X, y
-        flip = self.rng.random(len(X)) < 0.5
-        X = np.where(flip[:, None, None, None], X[..., ::-1], X)
-        s = self.shift
-        padded = np.pad(X, ((0, 0), (0, 0), (s, s), (s, s)), mode="edge")
-        H, W = X.shape[2:]
-        dy, dx = self.rng.integers(0, 2 * s + 1, size=(2, len(X)))
-        rows = dy[:, None] + np.arange(H)          # (N, H)
-        cols = dx[:, None] + np.arange(W)          # (N, W)
-        n = np.arange(len(X))[:, None, None]
-        shifted = padded.transpose(0, 2, 3, 1)[n, rows[:, :, None], cols[:, None, :]]  # (N, H, W, C)
-        return np.ascontiguousarray(shifted.transpose(0, 3, 1, 2)), y
+        if self.flip:
+            flipped = self.rng.random(len(X)) < 0.5
+            X = np.where(flipped[:, None, None, None], X[..., ::-1], X)
+        if self.shift:
+            s = self.shift
+            padded = np.pad(X, ((0, 0), (0, 0), (s, s), (s, s)), mode="edge")
+            H, W = X.shape[2:]
+            dy, dx = self.rng.integers(0, 2 * s + 1, size=(2, len(X)))
+            rows = (dy[:, None] + np.arange(H))[:, :, None]       # (N, H, 1)
+            cols = (dx[:, None] + np.arange(W))[:, None, :]       # (N, 1, W)
+            n = np.arange(len(X))[:, None, None]
+            X = padded.transpose(0, 2, 3, 1)[n, rows, cols].transpose(0, 3, 1, 2)   # via (N, H, W, C)
+        return np.ascontiguousarray(X), y
 
 
 def accuracy(model, X, y, batch_size=500):
@@ -229,7 +233,8 @@ def load_checkpoint(path):
     params = {k[len("param_"):]: v for k, v in arrays.items() if k.startswith("param_")}
     model = DeepConvNet(input_dim=tuple(int(d) for d in arrays["input_dim"]), num_filters=recipe["num_filters"],
                         hidden_dim=recipe["hidden_dim"], num_classes=params["W6"].shape[1], reg=recipe["reg"],
-                        dtype=params["W1"].dtype, mean=arrays["mean"], std=arrays["std"])
+                        dtype=params["W1"].dtype, mean=arrays["mean"], std=arrays["std"],
+                        dropout_keep_ratio=recipe["dropout_keep_ratio"])
     model.params = params
     model.class_names = json.loads(str(arrays["class_names"]))
     model.test_accuracy = float(arrays["test_accuracy"])

@@ -152,3 +152,33 @@ def test_bad_input_is_refused_clearly():
         DeepConvNet(input_dim=(1, 10, 10))
     with pytest.raises(ValueError, match="channel"):
         net.preprocess(np.zeros((1, 8, 8, 3)))
+
+
+def test_dropout_only_in_training_and_its_gradient():
+    net = DeepConvNet(input_dim=(2, 8, 8), num_filters=(3, 4), hidden_dim=6, num_classes=3,
+                      dtype=np.float64, seed=0, dropout_keep_ratio=0.5)
+    X, y = inputs(N=3), np.array([0, 1, 2])
+    scores = net.loss(X)
+    assert np.array_equal(net.loss(X), scores)           # no dropout outside training
+    assert np.array_equal(net.activations(X, "fc1"), net.activations(X, "fc1"))
+
+    def loss_with_fixed_mask(_=None):
+        net._dropout_rng = np.random.default_rng(9)       # the same mask on every call
+        return net.loss(X, y)
+
+    loss, grads = loss_with_fixed_mask()
+    assert loss != pytest.approx(net.loss(X, y)[0])      # a new mask gives another loss
+    for name in ("W5", "b5", "W2"):
+        numeric = eval_numerical_gradient(lambda _: loss_with_fixed_mask()[0], net.params[name],
+                                          verbose=False, h=1e-6)
+        assert_gradient_close(numeric, grads[name])
+    # about half the hidden units are dropped, the kept ones scaled by 2
+    net._dropout_rng = np.random.default_rng(1)
+    hidden, _ = net._forward(np.repeat(X[:1], 400, axis=0), "fc1", train=True)
+    full = net.activations(X[:1], "fc1")[0]
+    live = full > 0
+    kept = hidden[:, live] > 0
+    assert 0.45 < kept.mean() < 0.55
+    assert np.allclose(hidden[:, live][kept], np.broadcast_to(2 * full[live], kept.shape)[kept])
+    with pytest.raises(ValueError, match="dropout_keep_ratio"):
+        DeepConvNet(dropout_keep_ratio=0)

@@ -12,7 +12,7 @@ from course_utils.grading.manifest import manifest_from_dict
 from course_utils.pretrained import Recipe, load_checkpoint
 
 TINY = Recipe(dataset="digits", num_filters=(4, 8), hidden_dim=16, num_epochs=1, learning_rate=3e-3, batch_size=50,
-              augment=0, seed=0)
+              flip=False, dropout_keep_ratio=1.0, seed=0)
 QUESTION = {"title": "Q", "points": 1, "cells": ["graded:nb.q"]}
 
 

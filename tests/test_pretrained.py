@@ -19,7 +19,7 @@ from course_utils.pretrained import (
 )
 
 TINY = Recipe(dataset="digits", num_filters=(4, 8), hidden_dim=16, num_epochs=3, learning_rate=3e-3, batch_size=50,
-              augment=0, seed=0)
+              flip=False, dropout_keep_ratio=1.0, seed=0)
 
 
 @pytest.fixture
@@ -152,10 +152,10 @@ def test_augmented_batches_are_flipped_and_shifted_copies():
         def loss(self, X, y=None):
             return np.zeros((len(X), 3))
 
-    solver = AugmentingSolver(Model(), data, shift=1, batch_size=30, seed=0, verbose=False)
+    solver = AugmentingSolver(Model(), data, flip=True, shift=1, batch_size=30, seed=0, verbose=False)
     batch, _ = solver._sample_batch()
     assert batch.shape == (30, 1, 6, 6)
-    replay = AugmentingSolver(Model(), data, shift=0, batch_size=30, seed=0, verbose=False)
+    replay = AugmentingSolver(Model(), data, batch_size=30, seed=0, verbose=False)
     originals, _ = replay._sample_batch()           # same generator: the same images, unaugmented
     moved = 0
     for image, original in zip(batch, originals):

@@ -43,6 +43,9 @@ class DeepConvNet:
     of the parameters (np.float64 for gradient checks).
     mean, std: per-channel statistics of the 0..1 pixel values used by
     ``preprocess`` (a pretrained model carries those of its training set).
+    dropout_keep_ratio: inverted dropout on fc1's output, only in ``loss(X, y)`` (training);
+    scores, activations and input gradients never drop units. Masks come from a generator
+    seeded with ``seed``. 1 = no dropout.
 
     Parameters: W1 (F1, C, 3, 3), W2 (F1, F1, 3, 3), W3 (F2, F1, 3, 3),
     W4 (F2, F2, 3, 3), W5 (F2 * H/4 * W/4, hidden_dim), W6 (hidden_dim, num_classes)
@@ -52,7 +55,7 @@ class DeepConvNet:
     layers = LAYERS
 
     def __init__(self, input_dim=(1, 28, 28), num_filters=(16, 32), hidden_dim=128, num_classes=10,
-                 reg=0.0, dtype=np.float32, seed=None, mean=None, std=None):
+                 reg=0.0, dtype=np.float32, seed=None, mean=None, std=None, dropout_keep_ratio=1.0):
         if isinstance(input_dim, (str, bytes)) or not hasattr(input_dim, "__len__") or len(input_dim) != 3:
             raise ValueError(f"input_dim must be (C, H, W), got {input_dim!r}")
         C, H, W = (check_positive_int(d, "each entry of input_dim") for d in input_dim)
@@ -71,6 +74,11 @@ class DeepConvNet:
         self.dtype = np.dtype(dtype)
         self.mean = np.zeros(C) if mean is None else np.asarray(mean, dtype=float).reshape(C)
         self.std = np.ones(C) if std is None else np.asarray(std, dtype=float).reshape(C)
+        keep = float(dropout_keep_ratio)
+        if not 0.0 < keep <= 1.0:
+            raise ValueError(f"dropout_keep_ratio must be in (0, 1], got {dropout_keep_ratio!r}")
+        self.dropout_keep_ratio = keep
+        self._dropout_rng = np.random.default_rng(seed)
 
         shapes = {
             "W1": (F1, C, 3, 3), "W2": (F1, F1, 3, 3), "W3": (F2, F1, 3, 3), "W4": (F2, F2, 3, 3),
@@ -101,8 +109,9 @@ class DeepConvNet:
 
     # --- forward and backward ---------------------------------------------------------------
 
-    def _forward(self, X, last="scores"):
-        """Run the layers up to ``last``; return (its output, caches of the layers run)."""
+    def _forward(self, X, last="scores", train=False):
+        """Run the layers up to ``last``; return (its output, caches of the layers run).
+        train: apply dropout to fc1's output."""
         if last not in LAYERS:
             raise ValueError(f"unknown layer {last!r}; expected one of {list(LAYERS)}")
         check_array(X, "X", ndim=4, shape=(None, *self.input_dim), floating=True)
@@ -122,8 +131,12 @@ class DeepConvNet:
                 cache = out
                 out = out.reshape(out.shape[0], -1) @ p[f"W{k}"] + p[f"b{k}"]
                 if layer == "fc1":
-                    out = np.maximum(out, 0)
-                    cache = (cache, out)
+                    scale = (out > 0).astype(out.dtype)        # relu, then dropout: out * scale
+                    if train and self.dropout_keep_ratio < 1:
+                        keep = self._dropout_rng.random(out.shape) < self.dropout_keep_ratio
+                        scale *= keep / self.dropout_keep_ratio
+                    out = out * scale
+                    cache = (cache, scale)
             caches.append(cache)
             if layer == last:
                 return out, caches
@@ -144,8 +157,8 @@ class DeepConvNet:
             else:
                 k = "5" if layer == "fc1" else "6"
                 if layer == "fc1":
-                    cache, relu_out = cache
-                    dout = dout * (relu_out > 0)
+                    cache, scale = cache
+                    dout = dout * scale
                 flat = cache.reshape(cache.shape[0], -1)
                 grads[f"W{k}"] = flat.T @ dout
                 grads[f"b{k}"] = dout.sum(axis=0)
@@ -174,7 +187,7 @@ class DeepConvNet:
         """Class scores (N, num_classes) if y is None, else (loss, grads) for the Solver."""
         if y is not None:
             check_labels(y, "y", len(X), num_classes=self.num_classes)
-        scores, caches = self._forward(X)
+        scores, caches = self._forward(X, train=y is not None)
         if y is None:
             return scores
         loss, dscores = _softmax_cross_entropy(scores, y)
