@@ -31,7 +31,7 @@ from course_utils.files import atomic_write
 from course_utils.solver import Solver
 
 CACHE_ENV = "COURSE_KIT_CACHE"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: dropout and separate flip / shift settings
 REBUILD = "course-kit pretrain --force"
 
 
@@ -111,10 +111,10 @@ def pretrained_net(task="all_classes", recipe=None, progress=True, rebuild=False
     recipe = recipe.resolved()
     path = checkpoint_path(task, recipe, folder)
     if path.exists() and not rebuild:
-        model, stored = load_checkpoint(path)
-        if stored == recipe.as_json():
-            return model
-        print(f"{path} was trained by another recipe; training again.")
+        arrays = read_checkpoint(path)
+        if str(arrays["recipe"]) == recipe.as_json():
+            return _model_from(arrays, path)
+        print(f"{path} was trained by another recipe (or an older kit); training again.")
     model = train(recipe, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(path, model, recipe)
@@ -217,8 +217,8 @@ def save_checkpoint(path, model, recipe):
         np.savez(f, **arrays)
 
 
-def load_checkpoint(path):
-    """(DeepConvNet, recipe JSON) from a checkpoint; CheckpointError if it is damaged."""
+def read_checkpoint(path):
+    """{name: array} of a checkpoint whose digest matches; CheckpointError if it is damaged."""
     path = Path(path)
     problem = f"checkpoint {path} is damaged"
     fix = f"delete it, or run `{REBUILD}` to train it again"
@@ -227,17 +227,32 @@ def load_checkpoint(path):
             arrays = {k: stored[k] for k in stored.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise CheckpointError(f"{problem} ({exc}); {fix}") from None
-    if "digest" not in arrays or str(arrays.pop("digest")) != _digest(arrays):
+    if "digest" not in arrays or "recipe" not in arrays or str(arrays.pop("digest")) != _digest(arrays):
         raise CheckpointError(f"{problem} (its contents do not match its checksum); {fix}")
+    return arrays
+
+
+def load_checkpoint(path):
+    """(DeepConvNet, recipe JSON) from a checkpoint of this kit's format; CheckpointError if it
+    is damaged or was written by another version of the kit."""
+    arrays = read_checkpoint(path)
+    return _model_from(arrays, Path(path)), str(arrays["recipe"])
+
+
+def _model_from(arrays, path):
     recipe = json.loads(str(arrays["recipe"]))
+    if recipe.get("format") != FORMAT_VERSION:
+        raise CheckpointError(f"checkpoint {path} has format {recipe.get('format')!r}, this kit reads "
+                              f"{FORMAT_VERSION}; run `{REBUILD}`")
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in recipe.items() if k != "format"}
     params = {k[len("param_"):]: v for k, v in arrays.items() if k.startswith("param_")}
-    model = DeepConvNet(input_dim=tuple(int(d) for d in arrays["input_dim"]), num_filters=recipe["num_filters"],
-                        hidden_dim=recipe["hidden_dim"], num_classes=params["W6"].shape[1], reg=recipe["reg"],
+    model = DeepConvNet(input_dim=tuple(int(d) for d in arrays["input_dim"]), num_filters=fields["num_filters"],
+                        hidden_dim=fields["hidden_dim"], num_classes=params["W6"].shape[1], reg=fields["reg"],
                         dtype=params["W1"].dtype, mean=arrays["mean"], std=arrays["std"],
-                        dropout_keep_ratio=recipe["dropout_keep_ratio"])
+                        dropout_keep_ratio=fields["dropout_keep_ratio"])
     model.params = params
     model.class_names = json.loads(str(arrays["class_names"]))
     model.test_accuracy = float(arrays["test_accuracy"])
-    model.recipe = Recipe(**{k: tuple(v) if isinstance(v, list) else v for k, v in recipe.items() if k != "format"})
+    model.recipe = Recipe(**fields)
     model.checkpoint = str(path)
-    return model, str(arrays["recipe"])
+    return model

@@ -57,11 +57,15 @@ def test_find_results_takes_last_record():
 
 def test_format_table():
     table = format_table([("knn", {"dataset": "digits", "best_val": 0.5, "test": 0.25}, 3.2, None),
-                          ("svm", {}, 1.0, "cell 3: ValueError: boom")])
+                          ("svm", {}, 1.0, "cell 3: ValueError: boom"),
+                          ("vis", {"dataset": "fashion_mnist", "fooling_success": 0.9, "fooled": 9,
+                                   "note": None}, 2.0, None)])
     lines = table.splitlines()
-    assert lines[0].split() == ["notebook", "dataset", "best", "val", "test", "time", "status"]
+    assert lines[0].split() == ["notebook", "dataset", "best", "val", "test", "time", "status", "other", "results"]
     assert "0.500" in lines[2] and "0.250" in lines[2] and lines[2].endswith("ok")
     assert lines[3].endswith("FAILED (below)")
+    assert lines[4].split()[-5:] == ["ok", "fooling_success", "0.900,", "fooled", "9"]
+    assert lines[4].endswith("fooling_success 0.900, fooled 9")
 
 
 def kit_with_notebook(root, *sources):

@@ -182,3 +182,22 @@ def test_pretrain_command(cache, monkeypatch, capsys):
 def test_unknown_task_is_refused():
     with pytest.raises(ValueError, match="unknown task 'nonsense'"):
         pretrained_net("nonsense")
+
+
+def test_a_checkpoint_of_an_older_recipe_format_is_retrained(cache):
+    folder, runs = cache
+    net = pretrained_net("tiny", recipe=TINY, progress=False)
+    old = json.loads(TINY.as_json())
+    old["format"] = 1
+    del old["dropout_keep_ratio"]
+    path = folder / "digits-tiny.npz"
+    with np.load(path) as stored:
+        arrays = {k: stored[k] for k in stored.files if k != "digest"}
+    arrays["recipe"] = np.array(json.dumps(old, sort_keys=True))
+    arrays["digest"] = np.array(pretrained._digest(arrays))
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+    with pytest.raises(CheckpointError, match="format 1"):
+        load_checkpoint(path)
+    again = pretrained_net("tiny", recipe=TINY, progress=False)
+    assert len(runs) == 2 and again.recipe == TINY and net.recipe == TINY

@@ -5,9 +5,10 @@ Architecture (3x3 convolutions with stride 1 and one pixel of zero padding)::
     conv1 - relu - conv2 - relu - pool1 - conv3 - relu - conv4 - relu - pool2 - fc1 - relu - scores
 
 Every pool is 2x2 with stride 2. The model is provided code: it uses only the
-provided fast layers (``course_utils.fast_layers``) and its own one-line affine,
-ReLU and softmax steps, so assignment 3 does not depend on the student's
-assignment 2 layers (a stubbed ``layers.py`` leaves this model working). Beyond the Solver interface (``params``, ``loss``) it exposes what the
+provided fast layers (``course_utils.fast_layers``), the provided
+``rnn_layers.temporal_softmax_loss`` and its own one-line affine and ReLU steps, so
+assignment 3 does not depend on the student's assignment 2 layers (a stubbed
+``layers.py`` leaves this model working). Beyond the Solver interface (``params``, ``loss``) it exposes what the
 visualisation and transfer notebooks need:
 
 - ``activations(X, layer)``: the output of a named layer (after its ReLU);
@@ -25,6 +26,7 @@ from course_utils.fast_layers import (
     max_pool_backward_fast,
     max_pool_forward_fast,
 )
+from course_utils.rnn_layers import temporal_softmax_loss
 
 LAYERS = ("conv1", "conv2", "pool1", "conv3", "conv4", "pool2", "fc1", "scores")
 CONV_PARAM = {"stride": 1, "pad": 1}
@@ -190,7 +192,9 @@ class DeepConvNet:
         scores, caches = self._forward(X, train=y is not None)
         if y is None:
             return scores
-        loss, dscores = _softmax_cross_entropy(scores, y)
+        # the provided temporal softmax with one time step: the mean cross-entropy over N
+        loss, dscores = temporal_softmax_loss(scores[:, None], y[:, None], np.ones((len(y), 1), dtype=bool))
+        dscores = dscores[:, 0]
         _, grads = self._backward(dscores, caches)
         for k in range(1, 7):
             W = self.params[f"W{k}"]
@@ -198,12 +202,3 @@ class DeepConvNet:
             grads[f"W{k}"] = grads[f"W{k}"] + self.reg * W
         return loss, grads
 
-
-def _softmax_cross_entropy(scores, y):
-    """Mean cross-entropy of softmax(scores (N, C)) against labels y (N,) -> (loss, dscores)."""
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    N = scores.shape[0]
-    dscores = np.exp(log_probs)
-    dscores[np.arange(N), y] -= 1
-    return float(-log_probs[np.arange(N), y].mean()), dscores / N

@@ -6,7 +6,8 @@ notebooks (the graded reference) are never touched and a notebook that stops
 early shows nothing of an earlier run. Executed copies of an earlier run are
 replaced only with ``--force``. Works from any folder of the kit. A progress
 bar follows the cells; at the end a table shows each notebook's reported
-dataset, best validation accuracy and test accuracy (see
+dataset, best validation accuracy, test accuracy and any further numbers it
+reported, such as a fooling success rate or transfer accuracies (see
 ``course_utils.results``), and for a notebook that failed, the cell and its
 whole error message.
 """
@@ -125,9 +126,11 @@ def execute_notebook(path, timeout):
 
 def format_table(rows):
     """rows: (name, results dict, seconds, error or None) -> aligned text table."""
-    header = ("notebook", "dataset", "best val", "test", "time", "status")
+    header = ("notebook", "dataset", "best val", "test", "time", "status", "other results")
     lines = [header]
     for name, record, seconds, error in rows:
+        others = [f"{key} {_value(value)}" for key, value in record.items()
+                  if key not in ("dataset", "best_val", "test") and value is not None]
         lines.append((
             name,
             str(record.get("dataset", "-")),
@@ -135,6 +138,7 @@ def format_table(rows):
             _acc(record.get("test")),
             f"{seconds:.0f}s",
             "ok" if error is None else "FAILED (below)",
+            ", ".join(others),
         ))
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     text = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in lines]
@@ -144,3 +148,7 @@ def format_table(rows):
 
 def _acc(value):
     return "-" if value is None else f"{value:.3f}"
+
+
+def _value(value):
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
