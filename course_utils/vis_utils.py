@@ -81,6 +81,43 @@ def vis_nn(rows):
     return _to_unit_range(_tile(stack, len(rows), len(rows[0]), 1, float(stack.min())))
 
 
+def images_at_points(points, images, canvas_size=1000, background=255.0):
+    """Paste small images onto one picture at the places given by 2-D points (e.g. a t-SNE map).
+
+    points: (N, 2) coordinates (x to the right, y upwards), N >= 1; images: (N, H, W, C),
+    drawn in order (later images cover earlier ones). The points are scaled, with one
+    factor for both axes, so that every thumbnail fits inside a square canvas of
+    canvas_size x canvas_size pixels (canvas_size > H and > W); each image is centred on
+    its point, rounded to whole pixels. background: value of the empty canvas.
+    Returns canvas: (canvas_size, canvas_size, C) float64, with the images' own values.
+    """
+    points = check_array(points, "points", ndim=2)
+    _check_images(images, "images")
+    N, H, W, C = images.shape
+    if points.shape != (N, 2):
+        raise ValueError(f"points must have shape ({N}, 2) to match the images, got {points.shape}")
+    if not np.all(np.isfinite(points)):
+        raise ValueError("points must be finite")
+    size = check_positive_int(canvas_size, "canvas_size")
+    if size <= max(H, W):
+        raise ValueError(f"canvas_size must be larger than the images ({H}x{W}), got {size}")
+    low = points.min(axis=0)
+    span = float((points.max(axis=0) - low).max())
+    room = min(size - H, size - W)
+    scale = room / span if span > 0 else 0.0
+    # centre of each image in pixels; y grows upwards in the points, downwards in rows
+    cx = np.rint(W / 2 + (points[:, 0] - low[0]) * scale).astype(int)
+    cy = np.rint(H / 2 + (points[:, 1] - low[1]) * scale).astype(int)
+    canvas = np.full((size, size, C), float(background))
+    for n in range(N):
+        top = size - (cy[n] + (H - H // 2))
+        left = cx[n] - W // 2
+        top = min(max(top, 0), size - H)
+        left = min(max(left, 0), size - W)
+        canvas[top:top + H, left:left + W] = images[n]
+    return canvas
+
+
 def _check_images(Xs, name):
     check_array(Xs, name, ndim=4)
     if Xs.shape[0] == 0:

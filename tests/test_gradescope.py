@@ -100,3 +100,16 @@ def test_bundle_never_overwrites_or_creates_folders_unasked(bundle, tmp_path):
     assert proc.returncode == 2 and "does not exist: create it first" in proc.stderr
     assert not (tmp_path / "new").exists()
     assert "Traceback" not in proc.stderr
+
+
+def test_setup_trains_the_pretrained_networks_the_manifest_names(bundle):
+    from toy_kit import REPO
+
+    from course_utils.tools.gradescope import SETUP_SH, setup_script
+
+    assert setup_script(bundle["source"], "assignment1") == SETUP_SH   # no pretrained networks
+    with zipfile.ZipFile(bundle["zip"]) as archive:
+        assert archive.read("setup.sh").decode() == SETUP_SH
+    script = setup_script(REPO, "assignment3")
+    assert script.startswith(SETUP_SH)
+    assert script.rstrip().endswith("course-kit pretrain --quiet all_classes classes_0_4")
