@@ -137,6 +137,8 @@ RNN_LAYERS = "course_utils/rnn_layers.py"
 RNN = "course_utils/classifiers/rnn.py"
 CHAR_RNN = "course_utils/char_rnn.py"
 NEURAL_NET = "course_utils/classifiers/neural_net.py"
+NET_VIS = "course_utils/net_visualization.py"
+TRANSFER = "course_utils/transfer.py"
 
 # the layer questions assignments 1 and 2 share (same names, same functions)
 _LAYER_MUTANTS = [
@@ -265,6 +267,44 @@ MUTANTS = {
                "the score gradient is not divided by T"),
         Mutant("char_rnn_sample", CHAR_RNN, "CharRNN.sample", "z = scores / temperature", "z = scores",
                "the temperature is ignored"),
+        Mutant("dead_filters", NET_VIS, "dead_filters",
+               "np.any(per_unit > threshold, axis=1)", "np.any(per_unit >= threshold, axis=1)",
+               "a value equal to the threshold counts as firing (no ReLU unit is ever dead)"),
+        Mutant("top_activating_images", NET_VIS, "top_activating_images",
+               "reshape(N, -1).max(axis=1)", "reshape(N, -1).mean(axis=1)",
+               "a conv unit's response is its mean over the positions, not its largest value"),
+        Mutant("saliency_maps", NET_VIS, "saliency_maps",
+               "saliency = np.abs(dX).max(axis=1)", "saliency = dX.max(axis=1)",
+               "largest signed derivative over the channels, no absolute value"),
+        Mutant("occlusion_maps", NET_VIS, "occlusion_maps",
+               "i * S:i * S + P, j * S:j * S + P", "i:i + P, j:j + P",
+               "the patch corner ignores the stride (moves one pixel per position)"),
+        Mutant("fooling_images", NET_VIS, "make_fooling_images",
+               "np.clip(updated, X[active] - max_change, X[active] + max_change)",
+               "np.clip(updated, X_fooling[active] - max_change, X_fooling[active] + max_change)",
+               "max_change measured from the current image, not the original (the budget never binds)"),
+        Mutant("class_visualization", NET_VIS, "class_visualization_step",
+               "- 2.0 * l2_reg * X", "- l2_reg * X",
+               "gradient of the L2 penalty without the factor 2"),
+        Mutant("nearest_neighbors", NET_VIS, "nearest_neighbors",
+               "all_distances = np.sqrt(np.maximum(squared, 0.0))", "all_distances = np.maximum(squared, 0.0)",
+               "returns squared distances (the order is right, the distances are not)"),
+        Mutant("transfer_extract_features", TRANSFER, "extract_features",
+               "for i in range(0, len(X), batch_size)]", "for i in range(0, len(X) - batch_size + 1, batch_size)]",
+               "the last, partial batch is dropped (fewer rows than images unless batch_size divides N)"),
+        Mutant("transfer_net", TRANSFER, "transfer_net",
+               ", mean=pretrained.mean, std=pretrained.std)", ")",
+               "the preprocessing statistics (mean, std) are not carried over to the new net"),
+        Mutant("transfer_fine_tune_configs", TRANSFER, "fine_tune_configs",
+               "config = copy.deepcopy(optim_config)", "config = optim_config",
+               "no copy: every name shares optim_config itself, scaled again for each pretrained name"),
+        Mutant("transfer_affine_to_conv", TRANSFER, "affine_to_conv",
+               "W.T.reshape(W.shape[1], C, HH, WW)", "W.reshape(W.shape[1], C, HH, WW)",
+               "W reshaped without the transpose (filter m is a row-major chunk of W, not its column m)"),
+        Mutant("transfer_fully_convolutional", TRANSFER, "fully_convolutional_scores",
+               "hidden = np.maximum(conv_forward_fast(features, w5, b5, no_pad)[0], 0)",
+               "hidden = conv_forward_fast(features, w5, b5, no_pad)[0]",
+               "no ReLU after fc1"),
     ],
 }
 
@@ -308,6 +348,9 @@ CALLS = {
                           "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
                           "word_embedding_forward", "word_embedding_backward"},
         "char_rnn_sample": {"rnn_step_forward", "lstm_step_forward"},
+        # fully_convolutional_scores turns fc1 and the scores layer into convolutions with the
+        # student's own affine_to_conv, as its docstring asks
+        "transfer_fully_convolutional": {"transfer_affine_to_conv"},
     },
 }
 
