@@ -15,7 +15,9 @@ raises ``CheckpointError`` naming the file and the command that rebuilds it.
 Checkpoints are written atomically into the cache folder: ``$COURSE_KIT_CACHE``, else
 ``datasets/pretrained`` of the kit. ``course-kit pretrain`` builds them ahead of time.
 """
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
@@ -54,14 +56,14 @@ class Recipe:
     classes: tuple | None = None
     num_training: int | None = None
     num_filters: tuple = (16, 32)
-    hidden_dim: int = 128
+    hidden_dim: int = 256
     reg: float = 1e-4
-    learning_rate: float = 1e-3
-    lr_decay: float = 0.6
-    batch_size: int = 100
-    num_epochs: int = 4
+    learning_rate: float = 1.5e-3
+    lr_decay: float = 0.75
+    batch_size: int = 50
+    num_epochs: int = 7
     seed: int = 0
-    flip: bool = True
+    flip: bool = False
     shift: int = 0
     dropout_keep_ratio: float = 0.5
 
@@ -110,16 +112,35 @@ def pretrained_net(task="all_classes", recipe=None, progress=True, rebuild=False
         recipe = TASKS[task]
     recipe = recipe.resolved()
     path = checkpoint_path(task, recipe, folder)
-    if path.exists() and not rebuild:
-        arrays = read_checkpoint(path)
-        if str(arrays["recipe"]) == recipe.as_json():
-            return _model_from(arrays, path)
-        print(f"{path} was trained by another recipe (or an older kit); training again.")
-    model = train(recipe, progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(path, model, recipe)
+    with _training_lock(path):
+        if path.exists() and not rebuild:
+            arrays = read_checkpoint(path)
+            if str(arrays["recipe"]) == recipe.as_json():
+                return _model_from(arrays, path)
+            print(f"{path} was trained by another recipe (or an older kit); training again.")
+        model = train(recipe, progress=progress)
+        save_checkpoint(path, model, recipe)
     model.checkpoint = str(path)
     return model
+
+
+@contextlib.contextmanager
+def _training_lock(path):
+    """Hold ``<path>.lock`` (an exclusive flock): a second process asking for the same network
+    waits for the first one's training instead of training too. A folder that cannot hold the
+    lock (read-only, as in the grader's sandbox) is used without it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.with_name(path.name + ".lock"), "a")
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def task_data(recipe):

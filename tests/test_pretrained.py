@@ -2,6 +2,10 @@
 writes, the class filter, augmentation and ``course-kit pretrain``."""
 import dataclasses
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,7 +124,7 @@ def test_a_failed_write_leaves_the_old_checkpoint(cache, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         pretrained.save_checkpoint(folder / "digits-tiny.npz", net, TINY)
     assert (folder / "digits-tiny.npz").read_bytes() == before
-    assert sorted(p.name for p in folder.iterdir()) == ["digits-tiny.npz"]
+    assert sorted(p.name for p in folder.iterdir()) == ["digits-tiny.npz", "digits-tiny.npz.lock"]
 
 
 def test_cache_folder_follows_the_environment(tmp_path, monkeypatch):
@@ -201,3 +205,25 @@ def test_a_checkpoint_of_an_older_recipe_format_is_retrained(cache):
         load_checkpoint(path)
     again = pretrained_net("tiny", recipe=TINY, progress=False)
     assert len(runs) == 2 and again.recipe == TINY and net.recipe == TINY
+
+
+def test_two_processes_asking_at_once_train_once(cache, tmp_path):
+    folder, _ = cache
+    script = tmp_path / "ask.py"
+    script.write_text(
+        "import sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from test_pretrained import TINY\n"
+        "from course_utils import pretrained\n"
+        "calls = []\n"
+        "original = pretrained.train\n"
+        "pretrained.train = lambda recipe, progress=True: calls.append(1) or original(recipe, False)\n"
+        "pretrained.pretrained_net('tiny', recipe=TINY, progress=False)\n"
+        "print('trained' if calls else 'loaded')\n")
+    env = {**os.environ, pretrained.CACHE_ENV: str(folder), "OPENBLAS_NUM_THREADS": "1"}
+    tests = str(Path(__file__).parent)
+    procs = [subprocess.Popen([sys.executable, str(script), tests], env=env, stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outputs = sorted(p.communicate(timeout=300)[0].strip() for p in procs)
+    assert outputs == ["loaded", "trained"]
+    assert sorted(p.name for p in folder.iterdir()) == ["digits-tiny.npz", "digits-tiny.npz.lock"]
