@@ -116,7 +116,12 @@ class DeepConvNet:
         train: apply dropout to fc1's output."""
         if last not in LAYERS:
             raise ValueError(f"unknown layer {last!r}; expected one of {list(LAYERS)}")
-        check_array(X, "X", ndim=4, shape=(None, *self.input_dim), floating=True)
+        if last in ("fc1", "scores"):
+            check_array(X, "X", ndim=4, shape=(None, *self.input_dim), floating=True)
+        else:  # the convolutional layers run on images of any size the two pools divide
+            check_array(X, "X", ndim=4, shape=(None, self.input_dim[0], None, None), floating=True)
+            if X.shape[2] % 4 or X.shape[3] % 4:
+                raise ValueError(f"image height and width must be multiples of 4, got {X.shape[2]}x{X.shape[3]}")
         out = X.astype(self.dtype, copy=False)
         caches = []
         p = self.params
@@ -171,6 +176,8 @@ class DeepConvNet:
         """Output of ``layer`` (one of ``layers``) for X (N, C, H, W).
 
         conv and pool layers give (N, F, H', W'), fc1 (N, hidden_dim), scores (N, num_classes).
+        Up to pool2, X may be larger than input_dim (H and W multiples of 4): the layers
+        are convolutions and pools, which slide over any image.
         """
         return self._forward(X, layer)[0]
 
