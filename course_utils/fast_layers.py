@@ -259,12 +259,14 @@ def conv_forward_fast(x, w, b, conv_param):
     return out.reshape(N, F, out_h, out_w), cache
 
 
-def conv_backward_fast(dout, cache):
+def conv_backward_fast(dout, cache, input_grad=True):
     """Backward pass of ``conv_forward_fast``.
 
     dout: (N, F, H', W'). Returns dx (N, C, H, W), dw (F, C, HH, WW), db (F,).
     Per block of images: the columns are rebuilt (cheaper than keeping them),
     ``dw += dout_block @ cols.T`` and ``dx_block = col2im(w.T @ dout_block)``.
+    input_grad=False skips dx (returned as None): a network's first layer needs
+    only dw and db during training.
     """
     x, w, b, conv_param = cache
     stride, pad, out_h, out_w = conv_geometry(x, w, b, conv_param)
@@ -276,13 +278,13 @@ def conv_backward_fast(dout, cache):
     dout = dout.reshape(N, F, P)
     xc = np.ascontiguousarray(x, dtype=dtype)
     w2 = np.ascontiguousarray(w.reshape(F, K), dtype=dtype)
-    dx = np.empty((N, C, H, W), dtype=dtype)
+    dx = np.empty((N, C, H, W), dtype=dtype) if input_grad else None
     workers = worker_threads()
     chunks, size = _batch_chunks(N, K * P * dtype.itemsize, workers)
 
     def work(parts):
         cols_buf = np.empty(K * size * P, dtype=dtype)
-        dcols_buf = np.empty(K * size * P, dtype=dtype)
+        dcols_buf = np.empty(K * size * P, dtype=dtype) if input_grad else None
         dout_buf = np.empty(F * size * P, dtype=dtype)
         dw_t, dw_part = np.zeros((K, F), dtype=dtype), np.empty((K, F), dtype=dtype)
         for part in parts:
@@ -297,13 +299,15 @@ def conv_backward_fast(dout, cache):
                 dout_t = dout_t.reshape(F, m * P)
             # dw is formed transposed, dw.T += cols @ dout_t.T: the faster orientation in BLAS
             dw_t += np.matmul(cols, dout_t.T, out=dw_part)
-            dcols = np.matmul(w2.T, dout_t, out=_prefix(dcols_buf, (K, m * P)))
-            _col2im(dcols, (m, C, H, W), HH, WW, pad, stride, out=dx[part])
+            if input_grad:
+                dcols = np.matmul(w2.T, dout_t, out=_prefix(dcols_buf, (K, m * P)))
+                _col2im(dcols, (m, C, H, W), HH, WW, pad, stride, out=dx[part])
         return dw_t
 
     dw = sum(_run_blocks(work, chunks, workers)).T.reshape(w.shape)
     db = dout.sum(axis=(0, 2))
-    return dx.astype(x.dtype, copy=False), dw.astype(w.dtype), db.astype(b.dtype, copy=False)
+    dx = None if dx is None else dx.astype(x.dtype, copy=False)
+    return dx, dw.astype(w.dtype), db.astype(b.dtype, copy=False)
 
 
 def max_pool_forward_fast(x, pool_param):

@@ -189,6 +189,16 @@ def test_conv_fixed_values(core):
     assert np.array_equal(db, [4.0])
 
 
+def test_conv_backward_without_input_gradient(core):
+    x, w, b = inputs((3, 2, 6, 6), (4, 2, 3, 3), np.float64, seed=6)
+    out, cache = conv_forward_fast(x, w, b, {"stride": 1, "pad": 1})
+    dout = np.random.default_rng(7).standard_normal(out.shape)
+    _, dw, db = conv_backward_fast(dout, cache)
+    dx_skipped, dw_only, db_only = conv_backward_fast(dout, cache, input_grad=False)
+    assert dx_skipped is None
+    assert np.array_equal(dw_only, dw) and np.array_equal(db_only, db)
+
+
 def test_conv_numerical_gradient(core):
     conv_param = {"stride": 2, "pad": 1}
     x, w, b = inputs((2, 2, 5, 4), (3, 2, 3, 2), np.float64, seed=4)

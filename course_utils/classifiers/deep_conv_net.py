@@ -149,8 +149,9 @@ class DeepConvNet:
                 return out, caches
         raise AssertionError("unreachable")
 
-    def _backward(self, dout, caches):
-        """Backpropagate ``dout`` (the output of the last cached layer) -> (dX, grads)."""
+    def _backward(self, dout, caches, input_grad=True):
+        """Backpropagate ``dout`` (the output of the last cached layer) -> (dX, grads).
+        input_grad=False: training, dX is not needed (None), conv1 skips it."""
         grads = {}
         p = self.params
         for layer, cache in reversed(list(zip(LAYERS, caches))):
@@ -158,7 +159,8 @@ class DeepConvNet:
                 k = layer[-1]
                 conv_cache, relu_out = cache
                 dout = dout * (relu_out > 0)
-                dout, grads[f"W{k}"], grads[f"b{k}"] = conv_backward_fast(dout, conv_cache)
+                dout, grads[f"W{k}"], grads[f"b{k}"] = conv_backward_fast(
+                    dout, conv_cache, input_grad=input_grad or layer != "conv1")
             elif layer.startswith("pool"):
                 dout = max_pool_backward_fast(dout, cache)
             else:
@@ -202,7 +204,7 @@ class DeepConvNet:
         # the provided temporal softmax with one time step: the mean cross-entropy over N
         loss, dscores = temporal_softmax_loss(scores[:, None], y[:, None], np.ones((len(y), 1), dtype=bool))
         dscores = dscores[:, 0]
-        _, grads = self._backward(dscores, caches)
+        _, grads = self._backward(dscores, caches, input_grad=False)
         for k in range(1, 7):
             W = self.params[f"W{k}"]
             loss += 0.5 * self.reg * float(np.sum(W * W))
