@@ -50,12 +50,13 @@ class Recipe:
     num_training: training images taken before the class filter (None = all).
     flip: each training image is flipped left-right with probability 1/2;
     shift: and moved by up to this many pixels along each axis (edge pixels repeated).
+    average: the weight-averaging decay of AugmentingSolver (None = keep the best-validation weights).
     The rest are DeepConvNet and Solver settings (Adam).
     """
     dataset: str = "auto"
     classes: tuple | None = None
     num_training: int | None = None
-    num_filters: tuple = (16, 32)
+    num_filters: tuple = (8, 32)
     hidden_dim: int = 256
     reg: float = 1e-4
     learning_rate: float = 1.5e-3
@@ -66,6 +67,7 @@ class Recipe:
     flip: bool = False
     shift: int = 0
     dropout_keep_ratio: float = 0.5
+    average: float | None = 0.998
 
     def resolved(self):
         """This recipe with "auto" replaced by the dataset it picks on this machine."""
@@ -170,9 +172,10 @@ def train(recipe, progress=True):
     splits = {f"{k}_{s}": data[f"{k}_{s}"] if k == "y" else model.preprocess(data[f"{k}_{s}"])
               for k in ("X", "y") for s in ("train", "val")}
     start = time.monotonic()
-    solver = AugmentingSolver(model, splits, flip=recipe.flip, shift=recipe.shift, update_rule="adam", optim_config={"learning_rate": recipe.learning_rate},
-                    lr_decay=recipe.lr_decay, batch_size=recipe.batch_size, num_epochs=recipe.num_epochs,
-                    num_val_samples=None, verbose=False, progress=progress, seed=recipe.seed)
+    solver = AugmentingSolver(model, splits, flip=recipe.flip, shift=recipe.shift, average=recipe.average,
+                              update_rule="adam", optim_config={"learning_rate": recipe.learning_rate},
+                              lr_decay=recipe.lr_decay, batch_size=recipe.batch_size, num_epochs=recipe.num_epochs,
+                              num_val_samples=None, verbose=False, progress=progress, seed=recipe.seed)
     solver.train()
     model.training_seconds = time.monotonic() - start
     model.class_names = list(data["class_names"])
@@ -185,14 +188,26 @@ def train(recipe, progress=True):
 
 
 class AugmentingSolver(Solver):
-    """A Solver whose minibatches (N, C, H, W) are randomly flipped left-right and shifted.
+    """A Solver whose minibatches (N, C, H, W) are randomly flipped left-right and shifted,
+    and which can average its weights.
 
     flip: flip each image with probability 1/2. shift: largest shift in pixels along each
     axis (edge pixels fill the border). Both draw from the solver's generator.
+    average: None, or a decay d in (0, 1): after step t the solver updates a running
+    average of the parameters, ``avg = d_t * avg + (1 - d_t) * params`` with
+    ``d_t = min(d, (t - 1) / t)``, and training ends with that average in the model instead
+    of the best-validation parameters. So the average is the plain mean of the steps so
+    far until there are 1 / (1 - d) of them, then weighs about the last 1 / (1 - d) steps:
+    it smooths out the noise of the final minibatch updates, and a short run still ends
+    on its own trained weights rather than near the initial ones.
     """
 
-    def __init__(self, model, data, flip=False, shift=0, **kwargs):
+    def __init__(self, model, data, flip=False, shift=0, average=None, **kwargs):
         self.flip, self.shift = bool(flip), int(shift)
+        if average is not None and not 0.0 < average < 1.0:
+            raise ValueError(f"average must be None or a decay in (0, 1), got {average!r}")
+        self.average = average
+        self.averaged_params, self.averaged_steps = None, 0
         super().__init__(model, data, **kwargs)
 
     def _sample_batch(self):
@@ -210,6 +225,26 @@ class AugmentingSolver(Solver):
             n = np.arange(len(X))[:, None, None]
             X = padded.transpose(0, 2, 3, 1)[n, rows, cols].transpose(0, 3, 1, 2)   # via (N, H, W, C)
         return np.ascontiguousarray(X), y
+
+    def _step(self):
+        super()._step()
+        if self.average is None:
+            return
+        self.averaged_steps += 1
+        if self.averaged_params is None:
+            self.averaged_params = {k: v.copy() for k, v in self.model.params.items()}
+            return
+        decay = min(self.average, (self.averaged_steps - 1) / self.averaged_steps)
+        for name, value in self.model.params.items():
+            average = self.averaged_params[name]
+            average *= decay
+            average += (1.0 - decay) * value
+
+    def train(self):
+        self.averaged_params, self.averaged_steps = None, 0
+        super().train()
+        if self.averaged_params is not None:
+            self.model.params.update({k: v.copy() for k, v in self.averaged_params.items()})
 
 
 def accuracy(model, X, y, batch_size=500):

@@ -170,6 +170,31 @@ def test_augmented_batches_are_flipped_and_shifted_copies():
     assert moved > 15
 
 
+def test_weight_averaging_ends_with_the_running_average():
+    X = np.zeros((30, 1, 2, 2))
+    data = {"X_train": X, "y_train": np.arange(30) % 3, "X_val": X, "y_val": np.arange(30) % 3}
+
+    class Model:   # every step's gradient is 1, so plain SGD with rate 1 walks w = -1, -2, -3
+        def __init__(self):
+            self.params = {"w": np.zeros(1)}
+
+        def loss(self, X, y=None):
+            return np.zeros((len(X), 3)) if y is None else (0.0, {"w": np.ones(1)})
+
+    options = dict(update_rule="sgd", optim_config={"learning_rate": 1.0}, batch_size=6, num_epochs=1,
+                   seed=0, verbose=False)
+    model = Model()
+    AugmentingSolver(model, data, average=0.6, **options).train()
+    # the plain mean while there are fewer than 1 / (1 - 0.6) = 2.5 steps: -1, then -1.5;
+    # then decay 0.6: 0.6 * -1.5 + 0.4 * -3 = -2.1, 0.6 * -2.1 + 0.4 * -4 = -2.86, 0.6 * -2.86 + 0.4 * -5
+    assert model.params["w"] == pytest.approx([-3.716])
+    plain = Model()
+    AugmentingSolver(plain, data, **options).train()
+    assert plain.params["w"] == pytest.approx([-1.0])     # no averaging: the best-validation (first) weights
+    with pytest.raises(ValueError, match="average must be None or a decay in"):
+        AugmentingSolver(Model(), data, average=1.0, **options)
+
+
 def test_pretrain_command(cache, monkeypatch, capsys):
     _, runs = cache
     monkeypatch.setattr(pretrained, "TASKS", {"tiny": TINY})
