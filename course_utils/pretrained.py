@@ -207,8 +207,11 @@ class AugmentingSolver(Solver):
         if average is not None and not 0.0 < average < 1.0:
             raise ValueError(f"average must be None or a decay in (0, 1), got {average!r}")
         self.average = average
-        self.averaged_params, self.averaged_steps = None, 0
         super().__init__(model, data, **kwargs)
+
+    def _reset(self):
+        super()._reset()
+        self.averaged_params = None
 
     def _sample_batch(self):
         X, y = super()._sample_batch()
@@ -230,18 +233,17 @@ class AugmentingSolver(Solver):
         super()._step()
         if self.average is None:
             return
-        self.averaged_steps += 1
         if self.averaged_params is None:
             self.averaged_params = {k: v.copy() for k, v in self.model.params.items()}
             return
-        decay = min(self.average, (self.averaged_steps - 1) / self.averaged_steps)
+        steps = len(self.loss_history)       # one loss per step since the last reset
+        decay = min(self.average, (steps - 1) / steps)
         for name, value in self.model.params.items():
             average = self.averaged_params[name]
             average *= decay
             average += (1.0 - decay) * value
 
     def train(self):
-        self.averaged_params, self.averaged_steps = None, 0
         super().train()
         if self.averaged_params is not None:
             self.model.params.update({k: v.copy() for k, v in self.averaged_params.items()})
